@@ -1,0 +1,121 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Strict settings shared by every target (Swift 6 language mode is the default for tools 6.x).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "sesame",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sesame", targets: ["sesame"]),
+        .library(name: "SesameCore", targets: ["SesameCore"]),
+        .library(name: "SesameSQLite", targets: ["SesameSQLite"]),
+        .library(name: "SesameServer", targets: ["SesameServer"]),
+        .library(name: "SesameTestSupport", targets: ["SesameTestSupport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // The token core: accounts, sessions, rotation, lockout, policies, clock. No HTTP, no SQL.
+        .target(
+            name: "SesameCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The store protocol's SQLite implementation (GRDB, WAL, synchronous=FULL).
+        .target(
+            name: "SesameSQLite",
+            dependencies: [
+                "SesameCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What every HTTP dialect shares: parameter reading, the request context.
+        .target(
+            name: "SesameHTTP",
+            dependencies: [
+                "SesameCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Family A: /v2/enduser/enduserapi/*
+        .target(
+            name: "SesameEnduser",
+            dependencies: ["SesameCore", "SesameHTTP", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        // Family B: /v2/Authorization/*
+        .target(
+            name: "SesameKanfang",
+            dependencies: ["SesameCore", "SesameHTTP", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        // Assembles the application: dialects, health, lifecycle.
+        .target(
+            name: "SesameServer",
+            dependencies: [
+                "SesameCore", "SesameHTTP", "SesameEnduser", "SesameKanfang", "SesameSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The `sesame` command line.
+        .executableTarget(
+            name: "sesame",
+            dependencies: [
+                "SesameCore", "SesameSQLite", "SesameServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Fixtures shared by the test targets: temporary stores, a manual clock, seeded accounts.
+        .target(
+            name: "SesameTestSupport",
+            dependencies: [
+                "SesameCore", "SesameSQLite", "SesameServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SesameCoreTests", dependencies: ["SesameCore", "SesameTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SesameSQLiteTests", dependencies: ["SesameCore", "SesameSQLite", "SesameTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SesameEnduserTests",
+            dependencies: ["SesameCore", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SesameKanfangTests",
+            dependencies: ["SesameCore", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SesameServerTests",
+            dependencies: ["SesameCore", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

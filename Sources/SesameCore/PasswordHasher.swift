@@ -1,0 +1,37 @@
+import HummingbirdBcrypt
+import NIOPosix
+
+/// bcrypt hashing and verification, always off the cooperative thread pool and the event
+/// loops (a hash at cost 10 takes about 90 ms).
+public struct PasswordHasher: Sendable {
+    /// The bcrypt cost of new hashes.
+    public let cost: Int
+    private let threadPool: NIOThreadPool
+    /// A hash of a random password at ``cost``, verified against when the account does not
+    /// exist, so that "unknown account" costs the same time as "wrong password".
+    private let dummyHash: String
+
+    /// - Parameters:
+    ///   - cost: bcrypt cost, 4...31.
+    ///   - threadPool: where hashing runs.
+    public init(cost: Int, threadPool: NIOThreadPool = .singleton) {
+        precondition((4...31).contains(cost), "bcrypt cost must be 4...31")
+        self.cost = cost
+        self.threadPool = threadPool
+        self.dummyHash = Bcrypt.hash(RandomToken.make(byteCount: 16), cost: UInt8(cost))
+    }
+
+    /// A new bcrypt hash of `password`.
+    public func hash(_ password: String) async throws -> String {
+        let cost = UInt8(self.cost)
+        return try await threadPool.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    /// Whether `password` matches `hash`; with `hash == nil` it burns the same time against
+    /// the dummy hash and answers `false`.
+    public func verify(_ password: String, against hash: String?) async throws -> Bool {
+        let target = hash ?? dummyHash
+        let matches = try await threadPool.runIfActive { Bcrypt.verify(password, hash: target) }
+        return hash != nil && matches
+    }
+}

@@ -1,0 +1,40 @@
+import Crypto
+import Foundation
+
+/// Random identifiers and opaque tokens, and their hashes.
+public enum RandomToken {
+    /// `byteCount` random bytes from the system's CSPRNG, as unpadded Base64URL.
+    public static func make(byteCount: Int = 32) -> String {
+        base64URL(bytes(byteCount))
+    }
+
+    /// `count` random bytes from the system's CSPRNG.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var g = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &g) }
+    }
+
+    /// SHA-256 of the token's UTF-8 bytes: the only form in which refresh tokens are stored.
+    public static func hash(_ token: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(token.utf8)))
+    }
+
+    /// Whether `s` has the shape of a refresh token Sesame issues: 43 Base64URL characters
+    /// (256 bits). Cheap, and rejects absurd strings before any store work.
+    public static func isRefreshTokenShaped(_ s: String) -> Bool {
+        let u = s.utf8
+        return u.count == 43 && u.allSatisfy(isBase64URL)
+    }
+
+    static func isBase64URL(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
+    }
+
+    /// Unpadded Base64URL of `bytes`.
+    public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,128 @@
+/// Every setting of the token core, with the defaults of CONTRACT.md.
+///
+/// Environment keys (all optional; durations in seconds):
+/// `SESAME_ENDUSER_ACCESS_TTL`, `SESAME_ENDUSER_REFRESH_TTL`, `SESAME_KANFANG_ACCESS_TTL`,
+/// `SESAME_KANFANG_REFRESH_TTL`, `SESAME_OAUTH_ACCESS_TTL`, `SESAME_OAUTH_REFRESH_TTL`,
+/// `SESAME_SESSION_ABSOLUTE_TTL` (0 = none), `SESAME_REFRESH_GRACE`,
+/// `SESAME_LOCKOUT_THRESHOLD` (count), `SESAME_LOCKOUT_SECONDS`, `SESAME_BCRYPT_COST`,
+/// `SESAME_ISSUER`, `SESAME_KANFANG_DOMAIN`, `SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS`,
+/// `SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS`.
+public struct SesameConfiguration: Sendable, Equatable {
+    /// Lifetimes of one dialect's tokens, in seconds.
+    public struct Lifetimes: Sendable, Equatable {
+        public var access: Int64
+        public var refresh: Int64
+        public init(access: Int64, refresh: Int64) {
+            self.access = access
+            self.refresh = refresh
+        }
+    }
+
+    public var enduser = Lifetimes(access: 7_200, refresh: 2_592_000)
+    public var kanfang = Lifetimes(access: 172_800, refresh: 2_592_000)
+    public var oauth = Lifetimes(access: 900, refresh: 2_592_000)
+    /// The longest a session may live however often it refreshes; `nil` for no cap.
+    public var sessionAbsoluteLifetime: Int64?
+    /// How long after a rotation the rotated refresh token still returns the same successor.
+    public var refreshGrace: Int64 = 10
+    /// Failures in a row that freeze an identifier.
+    public var lockoutThreshold: Int = 5
+    /// How long a frozen identifier stays frozen.
+    public var lockoutSeconds: Int64 = 1_200
+    /// bcrypt cost for new password hashes (4...31).
+    public var bcryptCost: Int = 10
+    /// The `iss` claim; `nil` means `http://HOST:PORT` of the listening address.
+    public var issuer: String?
+    /// The user domain that kanfang accounts live in.
+    public var kanfangDomain: String = "default"
+    /// Whether kanfang's `RefreshToken` demands `authKey`/`authValue` (the seed's version) or not
+    /// (the family's later revision).
+    public var kanfangRefreshRequiresCredentials: Bool = true
+    /// When true, enduser logins answer 5031/5004 for unknown accounts instead of the
+    /// wrong-password code. Off by default: it lets anyone enumerate accounts.
+    public var enduserRevealUnknownAccounts: Bool = false
+
+    public init() {}
+
+    /// The lifetimes of `dialect`.
+    public func lifetimes(for dialect: Dialect) -> Lifetimes {
+        switch dialect {
+        case .enduser: enduser
+        case .kanfang: kanfang
+        case .oauth: oauth
+        }
+    }
+
+    /// Reads every `SESAME_*` setting present in `environment` over `self`.
+    ///
+    /// - Throws: ``SesameError`` with code ``SesameError/Code/invalidInput`` naming the first
+    ///   variable whose value is not valid.
+    public func overlaid(with environment: [String: String]) throws -> SesameConfiguration {
+        var c = self
+        func seconds(_ key: String, _ target: inout Int64, allowZero: Bool = false) throws {
+            guard let raw = environment[key] else { return }
+            guard let v = Int64(raw.trimmingWhitespace()), allowZero ? v >= 0 : v > 0, v <= 10 * 365 * 86_400 else {
+                throw SesameError(.invalidInput, "\(key) must be a whole number of seconds\(allowZero ? "" : " above 0")")
+            }
+            target = v
+        }
+        try seconds("SESAME_ENDUSER_ACCESS_TTL", &c.enduser.access)
+        try seconds("SESAME_ENDUSER_REFRESH_TTL", &c.enduser.refresh)
+        try seconds("SESAME_KANFANG_ACCESS_TTL", &c.kanfang.access)
+        try seconds("SESAME_KANFANG_REFRESH_TTL", &c.kanfang.refresh)
+        try seconds("SESAME_OAUTH_ACCESS_TTL", &c.oauth.access)
+        try seconds("SESAME_OAUTH_REFRESH_TTL", &c.oauth.refresh)
+        try seconds("SESAME_REFRESH_GRACE", &c.refreshGrace, allowZero: true)
+        try seconds("SESAME_LOCKOUT_SECONDS", &c.lockoutSeconds)
+        var absolute = c.sessionAbsoluteLifetime ?? 0
+        try seconds("SESAME_SESSION_ABSOLUTE_TTL", &absolute, allowZero: true)
+        c.sessionAbsoluteLifetime = absolute == 0 ? nil : absolute
+        if let raw = environment["SESAME_LOCKOUT_THRESHOLD"] {
+            guard let v = Int(raw.trimmingWhitespace()), (1...1000).contains(v) else {
+                throw SesameError(.invalidInput, "SESAME_LOCKOUT_THRESHOLD must be a count from 1 to 1000")
+            }
+            c.lockoutThreshold = v
+        }
+        if let raw = environment["SESAME_BCRYPT_COST"] {
+            guard let v = Int(raw.trimmingWhitespace()), (4...31).contains(v) else {
+                throw SesameError(.invalidInput, "SESAME_BCRYPT_COST must be from 4 to 31")
+            }
+            c.bcryptCost = v
+        }
+        if let raw = environment["SESAME_ISSUER"] {
+            let v = raw.trimmingWhitespace()
+            guard v.hasPrefix("http://") || v.hasPrefix("https://") else {
+                throw SesameError(.invalidInput, "SESAME_ISSUER must be an http:// or https:// URL")
+            }
+            c.issuer = v
+        }
+        if let raw = environment["SESAME_KANFANG_DOMAIN"] {
+            let v = raw.trimmingWhitespace()
+            guard UserDomain.isValidName(v) else {
+                throw SesameError(.invalidInput, "SESAME_KANFANG_DOMAIN must match ^[A-Za-z0-9._-]{1,64}$")
+            }
+            c.kanfangDomain = v
+        }
+        func flag(_ key: String, _ target: inout Bool) throws {
+            guard let raw = environment[key] else { return }
+            switch raw.trimmingWhitespace().lowercased() {
+            case "true", "1", "yes", "on": target = true
+            case "false", "0", "no", "off": target = false
+            default: throw SesameError(.invalidInput, "\(key) must be true or false")
+            }
+        }
+        try flag("SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS", &c.kanfangRefreshRequiresCredentials)
+        try flag("SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS", &c.enduserRevealUnknownAccounts)
+        return c
+    }
+}
+
+extension String {
+    /// The string without leading and trailing white space.
+    public func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,172 @@
+/// Everything the token core needs from a database. One implementation per database
+/// (SQLite now, PostgreSQL later), all passing the same store test suite.
+///
+/// Implementations keep the invariants in the schema: UNIQUE names and identifiers, NOT NULL,
+/// foreign keys, and *one current refresh token per session* as a partial UNIQUE index. Every
+/// method that writes is one transaction and durable when it returns.
+public protocol SesameStore: Sendable {
+    // MARK: Bootstrap
+
+    /// The secret named `name`, created with `make()` on first use. Concurrent first uses by
+    /// several processes all get the same value.
+    func secret(named name: String, orCreate make: @Sendable () -> [UInt8]) async throws -> [UInt8]
+
+    /// All signing keys, newest first.
+    func signingKeys() async throws -> [SigningKeyRecord]
+
+    /// Inserts `key` unless a key that is not retired already exists.
+    func insertSigningKeyIfNoneActive(_ key: SigningKeyRecord) async throws
+
+    // MARK: Domains
+
+    /// Creates a domain. Throws ``SesameError/Code/conflict`` when the name is taken.
+    func createDomain(name: String, secret: String, at now: Int64) async throws -> UserDomain
+    func domain(named name: String) async throws -> UserDomain?
+    func domains() async throws -> [UserDomain]
+    /// Enables or disables a domain; `false` when no such domain.
+    func setDomainEnabled(name: String, enabled: Bool) async throws -> Bool
+
+    // MARK: Users
+
+    /// Creates a user. Throws ``SesameError/Code/conflict`` when the e-mail, phone or user
+    /// name is taken in the domain, ``SesameError/Code/notFound`` for an unknown domain.
+    func createUser(_ user: User) async throws
+    func user(uid: String) async throws -> User?
+    /// The user `identifier` names in `domainID`, if any.
+    func findUser(domainID: Int64, identifier: AccountIdentifier) async throws -> User?
+    /// Users, optionally of one domain, in registration order.
+    func users(domainID: Int64?) async throws -> [User]
+    /// Disables the user and revokes all of its sessions in one transaction; `false` when no
+    /// such user.
+    func disableUser(uid: String, at now: Int64) async throws -> Bool
+
+    // MARK: Lockout
+
+    /// Claims the next login attempt of `key`, before the password is checked, so that
+    /// concurrent guesses each take a slot and at most `threshold` of them ever run.
+    func beginLoginAttempt(_ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64) async throws -> LoginAttemptSlot
+    /// Records that the attempt claimed by ``beginLoginAttempt(_:at:threshold:lockSeconds:)`` failed;
+    /// freezes the identifier until `now + lockSeconds` when it was the `threshold`-th.
+    func recordLoginFailure(_ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64) async throws
+
+    // MARK: Sessions
+
+    /// Creates a session with its first refresh token, clears the failure count of `key` and
+    /// records the user's login time, in one transaction.
+    func createSession(_ session: Session, firstToken: RefreshTokenRecord, clearing key: LoginAttemptKey?) async throws
+
+    /// Looks up the presented token and applies `decide`'s verdict, all in one short write
+    /// transaction (so that concurrent rotations serialise and can later be group-committed).
+    func rotate(
+        _ request: RotationRequest,
+        decide: @Sendable (RotationInput) -> RotationDecision
+    ) async throws -> RotationResult
+
+    /// The session with its user and domain; `nil` when unknown.
+    func sessionState(id: String) async throws -> SessionState?
+    /// The session, user and domain of the refresh token with `tokenHash`; `nil` when unknown.
+    func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState?
+    /// Revokes a live session; `false` when unknown or already revoked.
+    func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool
+    /// Sessions, optionally of one user, newest first, at most `limit`.
+    func sessions(uid: String?, limit: Int) async throws -> [Session]
+
+    // MARK: Audit
+
+    /// Appends an audit event.
+    func recordAudit(_ event: AuditEvent) async throws
+    /// The newest audit events, at most `limit`.
+    func auditEvents(limit: Int) async throws -> [AuditEvent]
+}
+
+/// The key failed logins are counted under.
+public struct LoginAttemptKey: Sendable, Hashable {
+    public var domainID: Int64
+    public var identifier: String
+    public init(domainID: Int64, identifier: String) {
+        self.domainID = domainID
+        self.identifier = identifier
+    }
+}
+
+/// The answer of ``SesameStore/beginLoginAttempt(_:at:threshold:)``.
+public enum LoginAttemptSlot: Sendable, Equatable {
+    /// The password may be checked; this is failure number `attempt` if it is wrong.
+    case allowed(attempt: Int)
+    /// Frozen until the given Unix time.
+    case frozen(until: Int64)
+}
+
+/// What a rotation looks up and what it would write.
+public struct RotationRequest: Sendable {
+    public enum Lookup: Sendable {
+        /// The refresh token with this SHA-256.
+        case tokenHash([UInt8])
+        /// The refresh token with this id (an access token's `jti`) in this session.
+        case tokenID(String, sessionID: String)
+    }
+
+    public var lookup: Lookup
+    /// SHA-256 of the successor the core derived from the presented credential.
+    public var successorHash: [UInt8]
+    /// The id a newly inserted successor gets.
+    public var successorID: String
+    public var now: Int64
+
+    public init(lookup: Lookup, successorHash: [UInt8], successorID: String, now: Int64) {
+        self.lookup = lookup
+        self.successorHash = successorHash
+        self.successorID = successorID
+        self.now = now
+    }
+}
+
+/// What a store hands the rotation policy, read inside the rotation's transaction.
+public struct RotationInput: Sendable {
+    public var token: RefreshTokenRecord
+    public var state: SessionState
+    public init(token: RefreshTokenRecord, state: SessionState) {
+        self.token = token
+        self.state = state
+    }
+}
+
+/// The policy's verdict, which the store applies in the same transaction.
+public enum RotationDecision: Sendable, Equatable {
+    /// Mark the token rotated and insert the successor, expiring at the given time.
+    case rotate(successorExpiresAt: Int64)
+    /// Return the successor recorded at the earlier rotation.
+    case replay
+    /// Revoke the whole session (reuse detected) and record an audit event.
+    case revokeSession(reason: String)
+    /// Refuse; write nothing.
+    case reject(reason: String)
+}
+
+/// What a rotation did.
+public enum RotationResult: Sendable {
+    case rotated(SessionState, successor: RefreshTokenRecord)
+    case replayed(SessionState, successor: RefreshTokenRecord)
+    case revoked(SessionState, reason: String)
+    case rejected(reason: String)
+    case notFound
+}
+
+/// One line of the audit trail. Never holds a token, password or secret.
+public struct AuditEvent: Sendable, Equatable {
+    public var at: Int64
+    /// `login`, `login-failed`, `lockout`, `refresh-reuse`, `logout`, `session-revoked`,
+    /// `user-disabled`, `domain-added`, ...
+    public var kind: String
+    public var uid: String?
+    public var sessionID: String?
+    public var detail: String
+
+    public init(at: Int64, kind: String, uid: String? = nil, sessionID: String? = nil, detail: String = "") {
+        self.at = at
+        self.kind = kind
+        self.uid = uid
+        self.sessionID = sessionID
+        self.detail = detail
+    }
+}

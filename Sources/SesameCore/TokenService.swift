@@ -1,0 +1,221 @@
+import Logging
+
+/// The token core: logs users in, rotates refresh tokens, checks and revokes sessions.
+/// Every dialect is a thin codec over this one type.
+public struct TokenService: Sendable {
+    public let store: any SesameStore
+    public let configuration: SesameConfiguration
+    public let clock: any SesameClock
+    public let hasher: PasswordHasher
+    public let keys: SigningKeyRing
+    public let deriver: SuccessorDeriver
+    /// The `iss` claim of new tokens.
+    public let issuer: String
+    public let logger: Logger
+
+    /// Prepares the core on `store`: loads (or on first start creates) the signing key and
+    /// the successor key.
+    public static func start(
+        store: any SesameStore, configuration: SesameConfiguration, issuer: String,
+        clock: any SesameClock = SystemClock(), logger: Logger
+    ) async throws -> TokenService {
+        let keys = try await SigningKeyRing.load(from: store, clock: clock)
+        let successorKey = try await store.secret(named: "successor-key") { RandomToken.bytes(32) }
+        return TokenService(
+            store: store, configuration: configuration, clock: clock,
+            hasher: PasswordHasher(cost: configuration.bcryptCost), keys: keys,
+            deriver: SuccessorDeriver(key: successorKey), issuer: issuer, logger: logger)
+    }
+
+    public init(
+        store: any SesameStore, configuration: SesameConfiguration, clock: any SesameClock, hasher: PasswordHasher,
+        keys: SigningKeyRing, deriver: SuccessorDeriver, issuer: String, logger: Logger
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.clock = clock
+        self.hasher = hasher
+        self.keys = keys
+        self.deriver = deriver
+        self.issuer = issuer
+        self.logger = logger
+    }
+
+    // MARK: Login
+
+    /// Checks `password` for the account `identifier` names in `domain` and opens a session.
+    ///
+    /// Unknown accounts cost the same bcrypt time and answer like a wrong password (unless
+    /// ``SesameConfiguration/enduserRevealUnknownAccounts`` asks otherwise for enduser).
+    /// Failures are counted per (domain, identifier) whether or not the account exists.
+    ///
+    /// - Throws: ``SesameError`` with ``SesameError/Code/frozen``,
+    ///   ``SesameError/Code/invalidCredentials`` (with `attemptsLeft`),
+    ///   ``SesameError/Code/unknownAccount``, ``SesameError/Code/userDisabled``,
+    ///   ``SesameError/Code/domainDisabled``.
+    public func login(
+        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, clientID: String? = nil
+    ) async throws -> TokenPair {
+        guard domain.enabled else { throw SesameError(.domainDisabled, "user domain is disabled") }
+        let now = clock.unixNow()
+        let key = LoginAttemptKey(domainID: domain.id, identifier: identifier.lockoutKey)
+        let threshold = configuration.lockoutThreshold
+        let attempt: Int
+        switch try await store.beginLoginAttempt(key, at: now, threshold: threshold, lockSeconds: configuration.lockoutSeconds) {
+        case .frozen(let until):
+            throw SesameError(.frozen, "account frozen, try again later", frozenUntil: until)
+        case .allowed(let n):
+            attempt = n
+        }
+        let user = try await store.findUser(domainID: domain.id, identifier: identifier)
+        let matches = try await hasher.verify(password, against: user?.passwordHash)
+        guard matches, let user else {
+            let failedAt = clock.unixNow()
+            try await store.recordLoginFailure(
+                key, attempt: attempt, at: failedAt, threshold: threshold, lockSeconds: configuration.lockoutSeconds)
+            if attempt >= threshold {
+                logger.notice("login identifier frozen", metadata: ["domain": "\(domain.name)"])
+                throw SesameError(.frozen, "account frozen, try again later", frozenUntil: failedAt + configuration.lockoutSeconds)
+            }
+            if user == nil, dialect == .enduser, configuration.enduserRevealUnknownAccounts {
+                throw SesameError(.unknownAccount, "account not registered")
+            }
+            throw SesameError(.invalidCredentials, "wrong account or password", attemptsLeft: threshold - attempt)
+        }
+        guard user.enabled else { throw SesameError(.userDisabled, "user is disabled") }
+
+        let lifetimes = configuration.lifetimes(for: dialect)
+        var absoluteEnd: Int64?
+        if let absolute = configuration.sessionAbsoluteLifetime { absoluteEnd = now + absolute }
+        let session = Session(
+            id: RandomToken.make(byteCount: 16), uid: user.uid, dialect: dialect, clientID: clientID, createdAt: now,
+            absoluteExpiresAt: absoluteEnd, revokedAt: nil, revokeReason: nil)
+        let refreshToken = RandomToken.make(byteCount: 32)
+        var refreshExpiry = now + lifetimes.refresh
+        if let absoluteEnd { refreshExpiry = min(refreshExpiry, absoluteEnd) }
+        let record = RefreshTokenRecord(
+            id: RandomToken.make(byteCount: 16), tokenHash: RandomToken.hash(refreshToken), sessionID: session.id,
+            issuedAt: now, expiresAt: refreshExpiry)
+        try await store.createSession(session, firstToken: record, clearing: key)
+        return try await pair(
+            session: session, user: user, domain: domain, refreshToken: refreshToken, record: record, now: now)
+    }
+
+    // MARK: Refresh
+
+    /// What a client presents to refresh.
+    public enum RefreshCredential: Sendable {
+        /// A refresh token (raw, without any `Bearer ` prefix).
+        case refreshToken(String)
+        /// The session's access token, expired or not (kanfang only).
+        case accessToken(String)
+    }
+
+    /// The session a credential belongs to, without consuming anything; `nil` when the
+    /// credential is not one Sesame issued. For dialects that must check more before
+    /// rotating (kanfang's `authKey`/`authValue`).
+    public func peek(_ credential: RefreshCredential) async throws -> SessionState? {
+        switch credential {
+        case .refreshToken(let token):
+            guard RandomToken.isRefreshTokenShaped(token) else { return nil }
+            return try await store.sessionState(refreshTokenHash: RandomToken.hash(token))
+        case .accessToken(let token):
+            guard let claims = try? await keys.verifySignature(token), claims.type == "AccessToken" else { return nil }
+            return try await store.sessionState(id: claims.sid)
+        }
+    }
+
+    /// Rotates the presented credential's refresh token and returns the new pair.
+    ///
+    /// Inside the grace window the same successor comes back; after it, a used refresh token
+    /// revokes its whole session.
+    ///
+    /// - Throws: ``SesameError`` with ``SesameError/Code/invalidToken`` for anything that is
+    ///   not a live, current (or just-rotated) token of this dialect and client.
+    public func refresh(_ credential: RefreshCredential, dialect: Dialect, clientID: String? = nil) async throws -> TokenPair {
+        let now = clock.unixNow()
+        let lookup: RotationRequest.Lookup
+        let successor: String
+        let kind: SuccessorDeriver.Kind
+        switch credential {
+        case .refreshToken(let token):
+            guard RandomToken.isRefreshTokenShaped(token) else { throw SesameError.invalidToken() }
+            kind = .refreshToken
+            lookup = .tokenHash(RandomToken.hash(token))
+            successor = deriver.successor(of: token, kind: kind)
+        case .accessToken(let token):
+            guard token.utf8.count <= 8_192, let claims = try? await keys.verifySignature(token),
+                claims.type == "AccessToken"
+            else { throw SesameError.invalidToken() }
+            kind = .accessToken
+            lookup = .tokenID(claims.jti, sessionID: claims.sid)
+            successor = deriver.successor(of: token, kind: kind)
+        }
+        let successorHash = RandomToken.hash(successor)
+        let policy = RefreshPolicy(
+            dialect: dialect, clientID: clientID, kind: kind, refreshLifetime: configuration.lifetimes(for: dialect).refresh,
+            grace: configuration.refreshGrace, successorHash: successorHash, now: now)
+        let result = try await store.rotate(
+            RotationRequest(lookup: lookup, successorHash: successorHash, successorID: RandomToken.make(byteCount: 16), now: now)
+        ) { input in policy.decide(input) }
+        switch result {
+        case .rotated(let state, let record), .replayed(let state, let record):
+            return try await pair(
+                session: state.session, user: state.user, domain: state.domain, refreshToken: successor, record: record, now: now)
+        case .revoked(let state, let reason):
+            logger.warning(
+                "refresh token reuse detected, session revoked",
+                metadata: ["sid": "\(state.session.id)", "uid": "\(state.user.uid)", "reason": "\(reason)"])
+            throw SesameError.invalidToken()
+        case .rejected(let reason):
+            logger.debug("refresh refused", metadata: ["reason": "\(reason)"])
+            throw SesameError.invalidToken()
+        case .notFound:
+            throw SesameError.invalidToken()
+        }
+    }
+
+    // MARK: Access tokens
+
+    /// The session behind a valid, unexpired access token of `dialect`, checked against the
+    /// store at this call: a revoked session, disabled user or disabled domain fails at once.
+    ///
+    /// - Throws: ``SesameError`` with ``SesameError/Code/invalidToken``.
+    public func authenticate(accessToken: String, dialect: Dialect) async throws -> SessionState {
+        guard !accessToken.isEmpty, accessToken.utf8.count <= 8_192,
+            let claims = try? await keys.verifySignature(accessToken),
+            claims.type == "AccessToken", claims.iss == issuer
+        else { throw SesameError.invalidToken() }
+        let now = clock.unixNow()
+        guard claims.exp > now, claims.nbf <= now else { throw SesameError.invalidToken("token expired") }
+        guard let state = try await store.sessionState(id: claims.sid), state.session.dialect == dialect,
+            state.user.uid == claims.uid, state.isActive(at: now)
+        else { throw SesameError.invalidToken() }
+        return state
+    }
+
+    /// Revokes the session of `accessToken`.
+    public func logout(accessToken: String, dialect: Dialect) async throws {
+        let state = try await authenticate(accessToken: accessToken, dialect: dialect)
+        let now = clock.unixNow()
+        _ = try await store.revokeSession(id: state.session.id, at: now, reason: "logout")
+        try await store.recordAudit(AuditEvent(at: now, kind: "logout", uid: state.user.uid, sessionID: state.session.id))
+    }
+
+    // MARK: Helpers
+
+    private func pair(
+        session: Session, user: User, domain: UserDomain, refreshToken: String, record: RefreshTokenRecord, now: Int64
+    ) async throws -> TokenPair {
+        let lifetimes = configuration.lifetimes(for: session.dialect)
+        let exp = now + lifetimes.access
+        let claims = AccessTokenClaims(
+            iss: issuer, sub: user.uid, uid: user.uid, sid: session.id, jti: record.id, iat: now,
+            nbf: session.dialect == .enduser ? now - 120 : now, exp: exp,
+            aud: session.dialect == .enduser ? domain.name : nil)
+        let token = try await keys.sign(claims)
+        return TokenPair(
+            accessToken: token, accessExpiresAt: exp, refreshToken: refreshToken, refreshExpiresAt: record.expiresAt,
+            issuedAt: now, session: session, user: user)
+    }
+}
