@@ -7,6 +7,9 @@
 public protocol SesameStore: Sendable {
     // MARK: Bootstrap
 
+    /// Succeeds when the database answers a trivial query (for `/health`).
+    func ping() async throws
+
     /// The secret named `name`, created with `make()` on first use. Concurrent first uses by
     /// several processes all get the same value.
     func secret(named name: String, orCreate make: @Sendable () -> [UInt8]) async throws -> [UInt8]
@@ -59,7 +62,7 @@ public protocol SesameStore: Sendable {
     /// transaction (so that concurrent rotations serialise and can later be group-committed).
     func rotate(
         _ request: RotationRequest,
-        decide: @Sendable (RotationInput) -> RotationDecision
+        decide: @escaping @Sendable (RotationInput) -> RotationDecision
     ) async throws -> RotationResult
 
     /// The session with its user and domain; `nil` when unknown.
@@ -112,12 +115,15 @@ public struct RotationRequest: Sendable {
     /// The id a newly inserted successor gets.
     public var successorID: String
     public var now: Int64
+    /// A login-failure count to clear in the same transaction (a password was just checked).
+    public var clearing: LoginAttemptKey?
 
-    public init(lookup: Lookup, successorHash: [UInt8], successorID: String, now: Int64) {
+    public init(lookup: Lookup, successorHash: [UInt8], successorID: String, now: Int64, clearing: LoginAttemptKey? = nil) {
         self.lookup = lookup
         self.successorHash = successorHash
         self.successorID = successorID
         self.now = now
+        self.clearing = clearing
     }
 }
 

@@ -56,12 +56,40 @@ public struct TokenService: Sendable {
     public func login(
         domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, clientID: String? = nil
     ) async throws -> TokenPair {
-        guard domain.enabled else { throw SesameError(.domainDisabled, "user domain is disabled") }
+        let (user, key) = try await checkPassword(domain: domain, identifier: identifier, password: password, dialect: dialect)
         let now = clock.unixNow()
+        let lifetimes = configuration.lifetimes(for: dialect)
+        var absoluteEnd: Int64?
+        if let absolute = configuration.sessionAbsoluteLifetime { absoluteEnd = now + absolute }
+        let session = Session(
+            id: RandomToken.make(byteCount: 16), uid: user.uid, dialect: dialect, clientID: clientID, createdAt: now,
+            absoluteExpiresAt: absoluteEnd, revokedAt: nil, revokeReason: nil)
+        let refreshToken = RandomToken.make(byteCount: 32)
+        var refreshExpiry = now + lifetimes.refresh
+        if let absoluteEnd { refreshExpiry = min(refreshExpiry, absoluteEnd) }
+        let record = RefreshTokenRecord(
+            id: RandomToken.make(byteCount: 16), tokenHash: RandomToken.hash(refreshToken), sessionID: session.id,
+            issuedAt: now, expiresAt: refreshExpiry)
+        try await store.createSession(session, firstToken: record, clearing: key)
+        return try await pair(
+            session: session, user: user, domain: domain, refreshToken: refreshToken, record: record, now: now)
+    }
+
+    /// Checks `password` for the account `identifier` names, counting failures towards the
+    /// lockout. On success the caller must clear the returned key's count in its own write
+    /// (``SesameStore/createSession(_:firstToken:clearing:)`` or a rotation's `clearing`).
+    ///
+    /// - Throws: as ``login(domain:identifier:password:dialect:clientID:)``.
+    public func checkPassword(
+        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect
+    ) async throws -> (User, LoginAttemptKey) {
+        guard domain.enabled else { throw SesameError(.domainDisabled, "user domain is disabled") }
         let key = LoginAttemptKey(domainID: domain.id, identifier: identifier.lockoutKey)
         let threshold = configuration.lockoutThreshold
         let attempt: Int
-        switch try await store.beginLoginAttempt(key, at: now, threshold: threshold, lockSeconds: configuration.lockoutSeconds) {
+        switch try await store.beginLoginAttempt(
+            key, at: clock.unixNow(), threshold: threshold, lockSeconds: configuration.lockoutSeconds)
+        {
         case .frozen(let until):
             throw SesameError(.frozen, "account frozen, try again later", frozenUntil: until)
         case .allowed(let n):
@@ -83,22 +111,7 @@ public struct TokenService: Sendable {
             throw SesameError(.invalidCredentials, "wrong account or password", attemptsLeft: threshold - attempt)
         }
         guard user.enabled else { throw SesameError(.userDisabled, "user is disabled") }
-
-        let lifetimes = configuration.lifetimes(for: dialect)
-        var absoluteEnd: Int64?
-        if let absolute = configuration.sessionAbsoluteLifetime { absoluteEnd = now + absolute }
-        let session = Session(
-            id: RandomToken.make(byteCount: 16), uid: user.uid, dialect: dialect, clientID: clientID, createdAt: now,
-            absoluteExpiresAt: absoluteEnd, revokedAt: nil, revokeReason: nil)
-        let refreshToken = RandomToken.make(byteCount: 32)
-        var refreshExpiry = now + lifetimes.refresh
-        if let absoluteEnd { refreshExpiry = min(refreshExpiry, absoluteEnd) }
-        let record = RefreshTokenRecord(
-            id: RandomToken.make(byteCount: 16), tokenHash: RandomToken.hash(refreshToken), sessionID: session.id,
-            issuedAt: now, expiresAt: refreshExpiry)
-        try await store.createSession(session, firstToken: record, clearing: key)
-        return try await pair(
-            session: session, user: user, domain: domain, refreshToken: refreshToken, record: record, now: now)
+        return (user, key)
     }
 
     // MARK: Refresh
@@ -132,7 +145,9 @@ public struct TokenService: Sendable {
     ///
     /// - Throws: ``SesameError`` with ``SesameError/Code/invalidToken`` for anything that is
     ///   not a live, current (or just-rotated) token of this dialect and client.
-    public func refresh(_ credential: RefreshCredential, dialect: Dialect, clientID: String? = nil) async throws -> TokenPair {
+    public func refresh(
+        _ credential: RefreshCredential, dialect: Dialect, clientID: String? = nil, clearing key: LoginAttemptKey? = nil
+    ) async throws -> TokenPair {
         let now = clock.unixNow()
         let lookup: RotationRequest.Lookup
         let successor: String
@@ -156,7 +171,9 @@ public struct TokenService: Sendable {
             dialect: dialect, clientID: clientID, kind: kind, refreshLifetime: configuration.lifetimes(for: dialect).refresh,
             grace: configuration.refreshGrace, successorHash: successorHash, now: now)
         let result = try await store.rotate(
-            RotationRequest(lookup: lookup, successorHash: successorHash, successorID: RandomToken.make(byteCount: 16), now: now)
+            RotationRequest(
+                lookup: lookup, successorHash: successorHash, successorID: RandomToken.make(byteCount: 16), now: now,
+                clearing: key)
         ) { input in policy.decide(input) }
         switch result {
         case .rotated(let state, let record), .replayed(let state, let record):

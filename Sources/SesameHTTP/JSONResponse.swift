@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+
+/// Builds JSON responses.
+public enum JSONResponse {
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return e
+    }()
+
+    /// A response with `value` encoded as JSON.
+    public static func make(
+        _ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
+    ) -> Response {
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Encodes as JSON `null`.
+public struct JSONNull: Encodable, Sendable {
+    public init() {}
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encodeNil()
+    }
+}
+
+/// Encodes as the empty object `{}`.
+public struct JSONEmptyObject: Encodable, Sendable {
+    public init() {}
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: EmptyKey.self)
+    }
+    private enum EmptyKey: CodingKey {}
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+
+/// The parameters of a request, read from the query string, an
+/// `application/x-www-form-urlencoded` body or a JSON object body, in that order of
+/// precedence (CONTRACT.md §4).
+///
+/// Reading never throws on malformed input: a body that is not what its content type says
+/// contributes nothing, and a value that cannot be decoded is ``ParameterValue/invalid``,
+/// so every dialect can answer in its own envelope.
+public struct RequestParameters: Sendable {
+    private var values: [String: ParameterValue] = [:]
+    /// Names given more than once within one source.
+    public private(set) var duplicated: Set<String> = []
+    /// Whether a JSON body was sent.
+    public private(set) var hadJSONBody = false
+
+    public init() {}
+
+    /// The value of `name`, or `nil` when absent.
+    public subscript(_ name: String) -> ParameterValue? { values[name] }
+
+    /// The text of `name`, or `nil` when absent, empty or invalid.
+    public func text(_ name: String) -> String? {
+        if case .text(let s) = values[name], !s.isEmpty { return s }
+        return nil
+    }
+
+    /// Reads `request`'s query string and body (at most `bodyLimit` bytes).
+    ///
+    /// - Throws: `HTTPError(.contentTooLarge)` when the body is over `bodyLimit`.
+    public static func read(from request: Request, bodyLimit: Int) async throws -> RequestParameters {
+        var params = RequestParameters()
+        if let query = request.uri.query, !query.isEmpty {
+            params.merge(FormDecoder.decode(Array(query.utf8)))
+        }
+        let body = try await request.body.collect(upTo: bodyLimit)
+        guard body.readableBytes > 0 else { return params }
+        let bytes = Array(body.readableBytesView)
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        if contentType.hasPrefix("application/json") || (contentType.isEmpty && bytes.first == UInt8(ascii: "{")) {
+            params.hadJSONBody = true
+            params.merge(JSONObjectDecoder.decode(bytes))
+        } else if contentType.hasPrefix("application/x-www-form-urlencoded") || contentType.isEmpty {
+            params.merge(FormDecoder.decode(bytes))
+        }
+        return params
+    }
+
+    /// Adds `pairs` from a source of lower precedence than those already merged.
+    mutating func merge(_ pairs: [(String, ParameterValue)]) {
+        var seen: Set<String> = []
+        var fromThisSource: [String: ParameterValue] = [:]
+        for (name, value) in pairs {
+            if !seen.insert(name).inserted { duplicated.insert(name) }
+            if fromThisSource[name] == nil { fromThisSource[name] = value }
+        }
+        for (name, value) in fromThisSource where values[name] == nil {
+            values[name] = value
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import GRDB
+
+/// The versioned schema. Shipped migrations are never edited: a change is a new migration.
+///
+/// The invariants live here, not in Swift:
+/// - domain names, and e-mail / phone / user name within a domain, are UNIQUE;
+/// - every user has at least one identifier (CHECK);
+/// - a session's user, a token's session, a user's domain exist (foreign keys);
+/// - **one current refresh token per session**: a partial UNIQUE index over
+///   `refresh_tokens(session_id) WHERE rotated_at IS NULL`, so no interleaving of
+///   rotations can ever leave a session with two.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE secrets (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value BLOB NOT NULL CHECK (length(value) >= 32)
+                    ) STRICT;
+
+                    CREATE TABLE signing_keys (
+                        kid TEXT PRIMARY KEY NOT NULL,
+                        algorithm TEXT NOT NULL CHECK (algorithm IN ('ES256', 'RS256', 'EdDSA')),
+                        private_key_pem TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        retired_at INTEGER
+                    ) STRICT;
+
+                    CREATE TABLE domains (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),
+                        secret TEXT NOT NULL CHECK (length(secret) >= 16),
+                        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+                        created_at INTEGER NOT NULL
+                    ) STRICT;
+
+                    CREATE TABLE users (
+                        uid TEXT PRIMARY KEY NOT NULL,
+                        domain_id INTEGER NOT NULL REFERENCES domains(id),
+                        email TEXT,
+                        phone TEXT,
+                        international_code TEXT,
+                        username TEXT,
+                        nickname TEXT,
+                        password_hash TEXT NOT NULL,
+                        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+                        registered_at INTEGER NOT NULL,
+                        last_login_at INTEGER,
+                        CHECK (email IS NOT NULL OR phone IS NOT NULL OR username IS NOT NULL),
+                        CHECK ((phone IS NULL) = (international_code IS NULL)),
+                        UNIQUE (domain_id, email),
+                        UNIQUE (domain_id, international_code, phone),
+                        UNIQUE (domain_id, username)
+                    ) STRICT;
+                    CREATE INDEX users_by_phone ON users(domain_id, phone);
+
+                    CREATE TABLE sessions (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        uid TEXT NOT NULL REFERENCES users(uid),
+                        dialect TEXT NOT NULL CHECK (dialect IN ('enduser', 'kanfang', 'oauth')),
+                        client_id TEXT,
+                        created_at INTEGER NOT NULL,
+                        absolute_expires_at INTEGER,
+                        revoked_at INTEGER,
+                        revoke_reason TEXT,
+                        CHECK ((revoked_at IS NULL) = (revoke_reason IS NULL))
+                    ) STRICT;
+                    CREATE INDEX sessions_by_user ON sessions(uid, created_at);
+
+                    CREATE TABLE refresh_tokens (
+                        token_hash BLOB PRIMARY KEY NOT NULL CHECK (length(token_hash) = 32),
+                        id TEXT NOT NULL UNIQUE,
+                        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                        issued_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        rotated_at INTEGER,
+                        successor_hash BLOB CHECK (successor_hash IS NULL OR length(successor_hash) = 32),
+                        CHECK ((rotated_at IS NULL) = (successor_hash IS NULL))
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE UNIQUE INDEX refresh_tokens_one_current ON refresh_tokens(session_id) WHERE rotated_at IS NULL;
+                    CREATE INDEX refresh_tokens_by_session ON refresh_tokens(session_id);
+
+                    CREATE TABLE login_failures (
+                        domain_id INTEGER NOT NULL REFERENCES domains(id),
+                        identifier TEXT NOT NULL,
+                        failures INTEGER NOT NULL CHECK (failures >= 0),
+                        locked_until INTEGER,
+                        PRIMARY KEY (domain_id, identifier)
+                    ) STRICT, WITHOUT ROWID;
+
+                    CREATE TABLE audit_events (
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        uid TEXT,
+                        session_id TEXT,
+                        detail TEXT NOT NULL DEFAULT ''
+                    ) STRICT;
+                    CREATE INDEX audit_events_by_time ON audit_events(at);
+                    """)
+        }
+        return migrator
+    }
+}

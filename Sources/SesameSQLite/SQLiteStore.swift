@@ -1,0 +1,451 @@
+import Foundation
+import GRDB
+import SesameCore
+
+/// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so that every
+/// acknowledged write survives `kill -9` and power loss.
+///
+/// Writes go through GRDB's single writer connection, each in one IMMEDIATE transaction;
+/// reads run concurrently on the pool's reader connections.
+///
+/// ```swift
+/// let store = try SQLiteStore(path: "./sesame-data/sesame.sqlite")
+/// ```
+public final class SQLiteStore: SesameStore {
+    /// The GRDB pool; exposed for tests and tools that inspect the file.
+    public let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`, and runs pending migrations.
+    ///
+    /// - Parameter path: the SQLite file; its directory is created when missing.
+    /// - Throws: when the file cannot be opened or migrated.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        // Statement arguments (hashes, secrets, password hashes) never appear in errors or logs.
+        configuration.publicStatementArguments = false
+        // Another process (the CLI next to a running server) may hold the write lock briefly.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL is set by DatabasePool; FULL makes each commit fsync the WAL, so an
+            // acknowledged write survives power loss, not only a process crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+        try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    // MARK: Bootstrap
+
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func secret(named name: String, orCreate make: @Sendable () -> [UInt8]) async throws -> [UInt8] {
+        let fresh = Data(make())
+        return try await pool.write { db in
+            try db.execute(sql: "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", arguments: [name, fresh])
+            let stored = try Data.fetchOne(db, sql: "SELECT value FROM secrets WHERE name = ?", arguments: [name])
+            return Array(stored ?? fresh)
+        }
+    }
+
+    public func signingKeys() async throws -> [SigningKeyRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at DESC, kid").map { row in
+                SigningKeyRecord(
+                    kid: row["kid"], algorithm: row["algorithm"], privateKeyPEM: row["private_key_pem"],
+                    createdAt: row["created_at"], retiredAt: row["retired_at"])
+            }
+        }
+    }
+
+    public func insertSigningKeyIfNoneActive(_ key: SigningKeyRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at)
+                    SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)
+                    """,
+                arguments: [key.kid, key.algorithm, key.privateKeyPEM, key.createdAt, key.retiredAt])
+        }
+    }
+
+    // MARK: Domains
+
+    public func createDomain(name: String, secret: String, at now: Int64) async throws -> UserDomain {
+        try await mapErrors {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO domains (name, secret, enabled, created_at) VALUES (?, ?, 1, ?)",
+                    arguments: [name, secret, now])
+                return UserDomain(id: db.lastInsertedRowID, name: name, secret: secret, enabled: true, createdAt: now)
+            }
+        }
+    }
+
+    public func domain(named name: String) async throws -> UserDomain? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM domains WHERE name = ?", arguments: [name]).map(Self.domain)
+        }
+    }
+
+    public func domains() async throws -> [UserDomain] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM domains ORDER BY name").map(Self.domain) }
+    }
+
+    public func setDomainEnabled(name: String, enabled: Bool) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE domains SET enabled = ? WHERE name = ?", arguments: [enabled, name])
+            return db.changesCount == 1
+        }
+    }
+
+    // MARK: Users
+
+    public func createUser(_ user: User) async throws {
+        try await mapErrors {
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO users (uid, domain_id, email, phone, international_code, username, nickname,
+                                           password_hash, enabled, registered_at, last_login_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        user.uid, user.domainID, user.email, user.phone, user.internationalCode, user.username,
+                        user.nickname, user.passwordHash, user.enabled, user.registeredAt, user.lastLoginAt,
+                    ])
+            }
+        }
+    }
+
+    public func user(uid: String) async throws -> User? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE uid = ?", arguments: [uid]).map { Self.user($0) }
+        }
+    }
+
+    public func findUser(domainID: Int64, identifier: AccountIdentifier) async throws -> User? {
+        try await pool.read { db in
+            let row: Row?
+            switch identifier {
+            case .email(let e):
+                row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE domain_id = ? AND email = ?", arguments: [domainID, e])
+            case .phone(let code, let number):
+                row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM users WHERE domain_id = ? AND international_code = ? AND phone = ?",
+                    arguments: [domainID, code, number])
+            case .username(let u):
+                row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE domain_id = ? AND username = ?", arguments: [domainID, u])
+            case .anyOf(let key):
+                // User name first, then e-mail, then phone (any international code).
+                row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT * FROM users WHERE domain_id = ? AND (username = ? OR email = ? OR phone = ?)
+                        ORDER BY CASE WHEN username = ? THEN 0 WHEN email = ? THEN 1 ELSE 2 END, registered_at
+                        LIMIT 1
+                        """,
+                    arguments: [domainID, key, key.lowercased(), key, key, key.lowercased()])
+            }
+            return row.map { Self.user($0) }
+        }
+    }
+
+    public func users(domainID: Int64?) async throws -> [User] {
+        try await pool.read { db in
+            if let domainID {
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM users WHERE domain_id = ? ORDER BY registered_at, uid", arguments: [domainID]
+                ).map { Self.user($0) }
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY registered_at, uid").map { Self.user($0) }
+        }
+    }
+
+    public func disableUser(uid: String, at now: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE users SET enabled = 0 WHERE uid = ?", arguments: [uid])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(
+                sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = 'user-disabled' WHERE uid = ? AND revoked_at IS NULL",
+                arguments: [now, uid])
+            return true
+        }
+    }
+
+    // MARK: Lockout
+
+    public func beginLoginAttempt(
+        _ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64
+    ) async throws -> LoginAttemptSlot {
+        try await pool.write { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT failures, locked_until FROM login_failures WHERE domain_id = ? AND identifier = ?",
+                arguments: [key.domainID, key.identifier])
+            var failures: Int = row?["failures"] ?? 0
+            let lockedUntil: Int64? = row?["locked_until"]
+            if let lockedUntil {
+                if lockedUntil > now { return .frozen(until: lockedUntil) }
+                failures = 0  // the freeze is over: a fresh count
+            }
+            // Attempts already in flight hold the remaining slots.
+            if failures >= threshold { return .frozen(until: now + lockSeconds) }
+            failures += 1
+            try db.execute(
+                sql: """
+                    INSERT INTO login_failures (domain_id, identifier, failures, locked_until) VALUES (?, ?, ?, NULL)
+                    ON CONFLICT (domain_id, identifier) DO UPDATE SET failures = excluded.failures, locked_until = NULL
+                    """,
+                arguments: [key.domainID, key.identifier, failures])
+            return .allowed(attempt: failures)
+        }
+    }
+
+    public func recordLoginFailure(
+        _ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64
+    ) async throws {
+        try await pool.write { db in
+            if attempt >= threshold {
+                try db.execute(
+                    sql: "UPDATE login_failures SET locked_until = ? WHERE domain_id = ? AND identifier = ?",
+                    arguments: [now + lockSeconds, key.domainID, key.identifier])
+                try Self.audit(db, AuditEvent(at: now, kind: "lockout", detail: "domain \(key.domainID)"))
+            }
+            try Self.audit(db, AuditEvent(at: now, kind: "login-failed", detail: "domain \(key.domainID), attempt \(attempt)"))
+        }
+    }
+
+    // MARK: Sessions
+
+    public func createSession(_ session: Session, firstToken: RefreshTokenRecord, clearing key: LoginAttemptKey?) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO sessions (id, uid, dialect, client_id, created_at, absolute_expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    session.id, session.uid, session.dialect.rawValue, session.clientID, session.createdAt,
+                    session.absoluteExpiresAt,
+                ])
+            try Self.insert(db, firstToken)
+            try db.execute(sql: "UPDATE users SET last_login_at = ? WHERE uid = ?", arguments: [session.createdAt, session.uid])
+            if let key {
+                try db.execute(
+                    sql: "DELETE FROM login_failures WHERE domain_id = ? AND identifier = ?",
+                    arguments: [key.domainID, key.identifier])
+            }
+            try Self.audit(
+                db, AuditEvent(at: session.createdAt, kind: "login", uid: session.uid, sessionID: session.id, detail: session.dialect.rawValue))
+        }
+    }
+
+    public func rotate(
+        _ request: RotationRequest, decide: @escaping @Sendable (RotationInput) -> RotationDecision
+    ) async throws -> RotationResult {
+        try await pool.write { db in
+            if let key = request.clearing {
+                try db.execute(
+                    sql: "DELETE FROM login_failures WHERE domain_id = ? AND identifier = ?", arguments: [key.domainID, key.identifier])
+            }
+            let row: Row?
+            switch request.lookup {
+            case .tokenHash(let hash):
+                row = try Row.fetchOne(db, sql: Self.stateSelect + " WHERE t.token_hash = ?", arguments: [Data(hash)])
+            case .tokenID(let id, let sessionID):
+                row = try Row.fetchOne(db, sql: Self.stateSelect + " WHERE t.id = ? AND t.session_id = ?", arguments: [id, sessionID])
+            }
+            guard let row else { return .notFound }
+            let token = Self.token(row, prefix: "t_")
+            let state = Self.state(row)
+            switch decide(RotationInput(token: token, state: state)) {
+            case .rotate(let expiresAt):
+                try db.execute(
+                    sql: "UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ? WHERE token_hash = ? AND rotated_at IS NULL",
+                    arguments: [request.now, Data(request.successorHash), Data(token.tokenHash)])
+                guard db.changesCount == 1 else { return .rejected(reason: "already-rotated") }
+                let successor = RefreshTokenRecord(
+                    id: request.successorID, tokenHash: request.successorHash, sessionID: token.sessionID,
+                    issuedAt: request.now, expiresAt: expiresAt)
+                try Self.insert(db, successor)
+                return .rotated(state, successor: successor)
+            case .replay:
+                guard let hash = token.successorHash,
+                    let successorRow = try Row.fetchOne(
+                        db, sql: "SELECT * FROM refresh_tokens WHERE token_hash = ?", arguments: [Data(hash)])
+                else { return .rejected(reason: "successor-missing") }
+                return .replayed(state, successor: Self.token(successorRow, prefix: ""))
+            case .revokeSession(let reason):
+                try db.execute(
+                    sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
+                    arguments: [request.now, reason, token.sessionID])
+                try Self.audit(
+                    db, AuditEvent(at: request.now, kind: "refresh-reuse", uid: state.user.uid, sessionID: token.sessionID, detail: reason))
+                return .revoked(state, reason: reason)
+            case .reject(let reason):
+                return .rejected(reason: reason)
+            }
+        }
+    }
+
+    public func sessionState(id: String) async throws -> SessionState? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: Self.sessionSelect + " WHERE s.id = ?", arguments: [id]).map(Self.state)
+        }
+    }
+
+    public func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: Self.stateSelect + " WHERE t.token_hash = ?", arguments: [Data(refreshTokenHash)]).map(Self.state)
+        }
+    }
+
+    public func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [now, reason, id])
+            return db.changesCount == 1
+        }
+    }
+
+    public func sessions(uid: String?, limit: Int) async throws -> [Session] {
+        try await pool.read { db in
+            let rows: [Row]
+            if let uid {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM sessions WHERE uid = ? ORDER BY created_at DESC, id LIMIT ?", arguments: [uid, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM sessions ORDER BY created_at DESC, id LIMIT ?", arguments: [limit])
+            }
+            return rows.map { Self.session($0, prefix: "") }
+        }
+    }
+
+    // MARK: Audit
+
+    public func recordAudit(_ event: AuditEvent) async throws {
+        try await pool.write { db in try Self.audit(db, event) }
+    }
+
+    public func auditEvents(limit: Int) async throws -> [AuditEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+                AuditEvent(at: row["at"], kind: row["kind"], uid: row["uid"], sessionID: row["session_id"], detail: row["detail"])
+            }
+        }
+    }
+
+    /// Runs `PRAGMA integrity_check`; `"ok"` for a sound file.
+    public func integrityCheck() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+}
+
+// MARK: - Row mapping
+
+extension SQLiteStore {
+    /// A refresh token with its session, user and domain, columns prefixed to stay apart.
+    static let stateSelect = """
+        SELECT t.token_hash AS t_token_hash, t.id AS t_id, t.session_id AS t_session_id, t.issued_at AS t_issued_at,
+               t.expires_at AS t_expires_at, t.rotated_at AS t_rotated_at, t.successor_hash AS t_successor_hash,
+               \(sessionColumns)
+        FROM refresh_tokens t
+        JOIN sessions s ON s.id = t.session_id
+        JOIN users u ON u.uid = s.uid
+        JOIN domains d ON d.id = u.domain_id
+        """
+
+    static let sessionSelect = """
+        SELECT \(sessionColumns)
+        FROM sessions s
+        JOIN users u ON u.uid = s.uid
+        JOIN domains d ON d.id = u.domain_id
+        """
+
+    static let sessionColumns = """
+        s.id AS s_id, s.uid AS s_uid, s.dialect AS s_dialect, s.client_id AS s_client_id, s.created_at AS s_created_at,
+               s.absolute_expires_at AS s_absolute_expires_at, s.revoked_at AS s_revoked_at, s.revoke_reason AS s_revoke_reason,
+               u.uid AS u_uid, u.domain_id AS u_domain_id, u.email AS u_email, u.phone AS u_phone,
+               u.international_code AS u_international_code, u.username AS u_username, u.nickname AS u_nickname,
+               u.password_hash AS u_password_hash, u.enabled AS u_enabled, u.registered_at AS u_registered_at,
+               u.last_login_at AS u_last_login_at,
+               d.id AS d_id, d.name AS d_name, d.secret AS d_secret, d.enabled AS d_enabled, d.created_at AS d_created_at
+        """
+
+    static func domain(_ row: Row) -> UserDomain { domain(row, prefix: "") }
+
+    static func domain(_ row: Row, prefix p: String) -> UserDomain {
+        UserDomain(id: row[p + "id"], name: row[p + "name"], secret: row[p + "secret"], enabled: row[p + "enabled"], createdAt: row[p + "created_at"])
+    }
+
+    static func user(_ row: Row, prefix p: String = "") -> User {
+        User(
+            uid: row[p + "uid"], domainID: row[p + "domain_id"], email: row[p + "email"], phone: row[p + "phone"],
+            internationalCode: row[p + "international_code"], username: row[p + "username"], nickname: row[p + "nickname"],
+            passwordHash: row[p + "password_hash"], enabled: row[p + "enabled"], registeredAt: row[p + "registered_at"],
+            lastLoginAt: row[p + "last_login_at"])
+    }
+
+    static func session(_ row: Row, prefix p: String) -> Session {
+        Session(
+            id: row[p + "id"], uid: row[p + "uid"], dialect: Dialect(rawValue: row[p + "dialect"]) ?? .enduser,
+            clientID: row[p + "client_id"], createdAt: row[p + "created_at"], absoluteExpiresAt: row[p + "absolute_expires_at"],
+            revokedAt: row[p + "revoked_at"], revokeReason: row[p + "revoke_reason"])
+    }
+
+    static func state(_ row: Row) -> SessionState {
+        SessionState(session: session(row, prefix: "s_"), user: user(row, prefix: "u_"), domain: domain(row, prefix: "d_"))
+    }
+
+    static func token(_ row: Row, prefix p: String) -> RefreshTokenRecord {
+        let hash: Data = row[p + "token_hash"]
+        let successor: Data? = row[p + "successor_hash"]
+        return RefreshTokenRecord(
+            id: row[p + "id"], tokenHash: Array(hash), sessionID: row[p + "session_id"], issuedAt: row[p + "issued_at"],
+            expiresAt: row[p + "expires_at"], rotatedAt: row[p + "rotated_at"], successorHash: successor.map { Array($0) })
+    }
+
+    static func insert(_ db: Database, _ token: RefreshTokenRecord) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO refresh_tokens (token_hash, id, session_id, issued_at, expires_at, rotated_at, successor_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                Data(token.tokenHash), token.id, token.sessionID, token.issuedAt, token.expiresAt, token.rotatedAt,
+                token.successorHash.map { Data($0) },
+            ])
+    }
+
+    static func audit(_ db: Database, _ event: AuditEvent) throws {
+        try db.execute(
+            sql: "INSERT INTO audit_events (at, kind, uid, session_id, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [event.at, event.kind, event.uid, event.sessionID, event.detail])
+    }
+
+    /// Turns constraint violations into ``SesameError``s that name the rule, not the SQL.
+    func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            let message = error.message ?? ""
+            if error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+                throw SesameError(.notFound, "a referenced record does not exist")
+            }
+            if message.contains("domains.name") { throw SesameError(.conflict, "a domain with that name exists") }
+            if message.contains("users.email") { throw SesameError(.conflict, "that e-mail is already registered in the domain") }
+            if message.contains("users.phone") { throw SesameError(.conflict, "that phone number is already registered in the domain") }
+            if message.contains("users.username") { throw SesameError(.conflict, "that user name is taken in the domain") }
+            throw SesameError(.invalidInput, "the record breaks a rule of the schema")
+        }
+    }
+}

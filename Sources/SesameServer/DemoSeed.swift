@@ -1,0 +1,44 @@
+import SesameCore
+
+/// The newcomer's demo: a domain and a user to log in with, and the `curl` commands to do it.
+///
+/// - Warning: The demo password is printed and fixed. Never run `--demo` on a store that
+///   real users log in to.
+public enum DemoSeed {
+    public static let email = "demo@example.com"
+    public static let phone = "13800000000"
+    public static let username = "demo"
+    public static let password = "demo-pass-1"
+
+    /// Ensures the demo domain (the kanfang domain, so one user serves both dialects) and user
+    /// exist, and returns the commands to paste.
+    public static func ensure(service: TokenService, baseURL: String) async throws -> String {
+        let admin = Administration(store: service.store, clock: service.clock, hasher: service.hasher)
+        let domainName = service.configuration.kanfangDomain
+        let domain: UserDomain
+        if let existing = try await service.store.domain(named: domainName) {
+            domain = existing
+        } else {
+            domain = try await admin.addDomain(name: domainName, secret: RandomToken.make(byteCount: 24))
+        }
+        if try await service.store.findUser(domainID: domain.id, identifier: .email(email)) == nil {
+            _ = try await admin.addUser(
+                .init(domain: domainName, email: email, phone: phone, username: username, nickname: "Demo", password: password))
+        }
+        let signature = RequestSignature.expected([email, password, ""], secret: domain.secret)
+        let e = "\(baseURL)/v2/enduser/enduserapi"
+        let k = "\(baseURL)/v2/Authorization"
+        return """
+            Demo mode: domain '\(domainName)', user \(email) / \(username), password '\(password)'.
+
+            # enduser (family A): log in, then refresh with the refreshToken.token you got back
+            curl -s -X POST '\(e)/emailPwdLogin' -d 'email=\(email)' -d 'pwd=\(password)' -d 'userDomain=\(domainName)' -d 'signature=\(signature)'
+            curl -s -X PUT '\(e)/refreshToken' --data-urlencode 'refreshToken=PASTE_REFRESH_TOKEN'
+            curl -s '\(e)/userInfo' -H 'Authorization: Bearer PASTE_ACCESS_TOKEN'
+
+            # kanfang (family B): log in, then refresh with the refreshToken you got back
+            curl -s '\(k)/GetAccessToken?authKey=\(username)&authValue=\(password)'
+            curl -s '\(k)/RefreshToken?authKey=\(username)&authValue=\(password)' -H 'Authorization: PASTE_REFRESH_TOKEN'
+            """
+    }
+}

@@ -1,0 +1,52 @@
+import Logging
+import SesameCore
+import SesameHTTP
+
+/// Everything `sesame serve` needs: where to listen, which store, the core's configuration.
+///
+/// Environment keys beyond ``SesameConfiguration``'s: `SESAME_DATABASE_URL`, `SESAME_HOST`,
+/// `SESAME_PORT`, `SESAME_MAX_BODY_BYTES`, `SESAME_LOG_LEVEL`.
+public struct ServerSettings: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var database = DatabaseURL.defaultValue
+    public var core = SesameConfiguration()
+    public var limits = HTTPLimits()
+    public var logLevel = Logger.Level.info
+
+    public init() {}
+
+    /// Defaults overlaid with `environment`'s `SESAME_*` variables.
+    public static func fromEnvironment(_ environment: [String: String]) throws -> ServerSettings {
+        var s = ServerSettings()
+        s.core = try s.core.overlaid(with: environment)
+        if let v = environment["SESAME_DATABASE_URL"] { s.database = try DatabaseURL(parsing: v) }
+        if let v = environment["SESAME_HOST"] { s.host = v.trimmingWhitespace() }
+        if let v = environment["SESAME_PORT"] {
+            guard let p = Int(v.trimmingWhitespace()), (0...65_535).contains(p) else {
+                throw SesameError(.invalidInput, "SESAME_PORT must be a port number")
+            }
+            s.port = p
+        }
+        if let v = environment["SESAME_MAX_BODY_BYTES"] {
+            guard let n = Int(v.trimmingWhitespace()), (1_024...16_777_216).contains(n) else {
+                throw SesameError(.invalidInput, "SESAME_MAX_BODY_BYTES must be from 1024 to 16777216")
+            }
+            s.limits.maxBodyBytes = n
+        }
+        if let v = environment["SESAME_LOG_LEVEL"] {
+            guard let level = Logger.Level(rawValue: v.trimmingWhitespace().lowercased()) else {
+                throw SesameError(.invalidInput, "SESAME_LOG_LEVEL must be trace, debug, info, notice, warning, error or critical")
+            }
+            s.logLevel = level
+        }
+        return s
+    }
+
+    /// The `iss` of new tokens: ``SesameConfiguration/issuer`` or `http://HOST:PORT`.
+    public var issuer: String {
+        if let issuer = core.issuer { return issuer }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return "http://\(shownHost):\(port)"
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import Logging
+import SesameCore
+import SesameEnduser
+import SesameHTTP
+import SesameKanfang
+
+/// Builds the HTTP application: both dialects on one token core, plus `/health`.
+public enum SesameApplication {
+    /// The router with every route; used directly by in-process tests.
+    public static func router(service: TokenService, limits: HTTPLimits) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestLogMiddleware(logger: service.logger))
+        router.get("health") { _, _ -> Response in
+            do {
+                try await service.store.ping()
+                return JSONResponse.make(["status": "ok"])
+            } catch {
+                service.logger.error("health check: store unreachable", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                return JSONResponse.make(["status": "store unreachable"], status: .serviceUnavailable)
+            }
+        }
+        EnduserController(service: service, limits: limits).addRoutes(to: router)
+        KanfangController(service: service, limits: limits).addRoutes(to: router)
+        return router
+    }
+
+    /// The application listening on `host:port`; `onListening` receives the bound address
+    /// (useful with port 0).
+    public static func make(
+        service: TokenService, settings: ServerSettings,
+        onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(service: service, limits: settings.limits),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sesame"),
+            onServerRunning: { channel in
+                let address = channel.localAddress
+                await onListening(address?.ipAddress ?? settings.host, address?.port ?? settings.port)
+            },
+            logger: service.logger)
+    }
+}
+
+/// Logs each request's method, path (never the query: kanfang sends tokens there), status and
+/// duration at debug level.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard logger.logLevel <= .debug else { return try await next(request, context) }
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        logger.debug(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "duration_ms": "\((ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000)",
+            ])
+        return response
+    }
+}
