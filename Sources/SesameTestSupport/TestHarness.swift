@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SesameCore
+import SesameHTTP
+import SesameSQLite
+import SesameServer
+
+/// A token core on a real SQLite file in a fresh temporary directory, with a manual clock,
+/// bcrypt at cost 4 (fast), and one domain with one user. Every test builds its own.
+///
+/// ```swift
+/// let h = try await TestHarness.make()
+/// let pair = try await h.service.login(domain: h.domain, identifier: .email(h.email), password: h.password, dialect: .enduser)
+/// ```
+public struct TestHarness: Sendable {
+    public let directory: URL
+    public let store: SQLiteStore
+    public let clock: ManualClock
+    public let service: TokenService
+    public let domain: UserDomain
+    public let user: User
+    public let email = "alice@example.com"
+    public let phone = "17132136550"
+    public let username = "alice"
+    public let password = "secret-pass1"
+    public static let domainSecret = "57Fk69oYgbs2aWWN362NtZwYB2RqKNqQ7yZESnF5VM22"
+    public static let issuer = "http://sesame.test"
+
+    /// - Parameters:
+    ///   - domainName: the seeded domain's name (default `default`, which is also the kanfang domain).
+    ///   - configure: adjusts the configuration before the core starts.
+    public static func make(
+        domainName: String = "default", configure: (inout SesameConfiguration) -> Void = { _ in }
+    ) async throws -> TestHarness {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("sesame.sqlite").path)
+        var configuration = SesameConfiguration()
+        configuration.bcryptCost = 4
+        configure(&configuration)
+        return try await make(directory: directory, store: store, configuration: configuration, domainName: domainName)
+    }
+
+    /// A harness over an existing store (for restart tests): seeds only when the domain is new.
+    public static func make(
+        directory: URL, store: SQLiteStore, configuration: SesameConfiguration, domainName: String = "default",
+        clock: ManualClock = ManualClock()
+    ) async throws -> TestHarness {
+        var logger = Logger(label: "sesame-test")
+        logger.logLevel = .critical
+        let service = try await TokenService.start(
+            store: store, configuration: configuration, issuer: issuer, clock: clock, logger: logger)
+        let admin = Administration(store: store, clock: clock, hasher: service.hasher)
+        let domain: UserDomain
+        let user: User
+        if let existing = try await store.domain(named: domainName),
+            let existingUser = try await store.findUser(domainID: existing.id, identifier: .username("alice"))
+        {
+            domain = existing
+            user = existingUser
+        } else {
+            domain = try await admin.addDomain(name: domainName, secret: domainSecret)
+            user = try await admin.addUser(
+                .init(
+                    domain: domainName, email: "alice@example.com", phone: "17132136550", username: "alice",
+                    nickname: "Alice", password: "secret-pass1"))
+        }
+        return TestHarness(directory: directory, store: store, clock: clock, service: service, domain: domain, user: user)
+    }
+
+    /// The full router, for `app.test(.router)`.
+    public func router(limits: HTTPLimits = HTTPLimits()) -> Router<BasicRequestContext> {
+        SesameApplication.router(service: service, limits: limits)
+    }
+
+    /// An application on a free loopback port, for `app.test(.live)`.
+    public func application() -> some ApplicationProtocol {
+        var settings = ServerSettings()
+        settings.port = 0
+        settings.core = service.configuration
+        return SesameApplication.make(service: service, settings: settings)
+    }
+
+    /// Another user in the harness's domain.
+    public func addUser(email: String? = nil, phone: String? = nil, username: String? = nil, password: String) async throws -> User {
+        try await Administration(store: store, clock: clock, hasher: service.hasher).addUser(
+            .init(domain: domain.name, email: email, phone: phone, username: username, password: password))
+    }
+
+    /// Logs alice in through `dialect` directly on the core.
+    public func login(_ dialect: Dialect = .enduser) async throws -> TokenPair {
+        try await service.login(domain: domain, identifier: .email(email), password: password, dialect: dialect)
+    }
+
+    /// Removes the temporary directory.
+    public func cleanUp() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
