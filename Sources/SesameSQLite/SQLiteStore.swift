@@ -31,13 +31,19 @@ public final class SQLiteStore: SesameStore {
         configuration.publicStatementArguments = false
         // Another process (the CLI next to a running server) may hold the write lock briefly.
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            // WAL is set by DatabasePool; FULL makes each commit fsync the WAL, so an
-            // acknowledged write survives power loss, not only a process crash.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         self.pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
+        // FULL makes every commit fsync the WAL, so an acknowledged write survives power loss,
+        // not only a crash of the process. It must be set on the writer connection *after*
+        // the pool opened it: GRDB's WAL setup sets NORMAL, which loses the last commits on
+        // power loss. Only the writer connection commits, and it lives as long as the pool.
+        let synchronous = try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        guard synchronous == 2 else {
+            throw DatabaseError(message: "could not set PRAGMA synchronous = FULL")
+        }
         try SQLiteSchema.migrator.migrate(pool)
     }
 

@@ -1,0 +1,89 @@
+import SesameCore
+import SesameSQLite
+import SesameTestSupport
+import Testing
+
+@Suite struct LockoutTests {
+    @Test func fiveFailuresFreezeForTwentyMinutesThenTheCountStartsAgain() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        for left in [4, 3, 2, 1] {
+            await #expect {
+                _ = try await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
+            } throws: { ($0 as? SesameError)?.code == .invalidCredentials && ($0 as? SesameError)?.attemptsLeft == left }
+        }
+        await #expect(throws: SesameError(.frozen, "")) {
+            _ = try await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
+        }
+        // Frozen: even the right password is refused.
+        await #expect(throws: SesameError(.frozen, "")) { _ = try await h.login() }
+        h.clock.advance(by: 1_199)
+        await #expect(throws: SesameError(.frozen, "")) { _ = try await h.login() }
+        h.clock.advance(by: 1)
+        _ = try await h.login()
+    }
+
+    @Test func aSuccessResetsTheCount() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        for _ in 0..<4 {
+            _ = try? await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
+        }
+        _ = try await h.login()
+        await #expect {
+            _ = try await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
+        } throws: { ($0 as? SesameError)?.attemptsLeft == 4 }
+    }
+
+    @Test func unknownAccountsCountAndAnswerLikeAWrongPassword() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        for left in [4, 3, 2, 1] {
+            await #expect {
+                _ = try await h.service.login(domain: h.domain, identifier: .email("nobody@example.com"), password: "whatever1", dialect: .enduser)
+            } throws: { ($0 as? SesameError)?.code == .invalidCredentials && ($0 as? SesameError)?.attemptsLeft == left }
+        }
+        await #expect(throws: SesameError(.frozen, "")) {
+            _ = try await h.service.login(domain: h.domain, identifier: .email("nobody@example.com"), password: "whatever1", dialect: .enduser)
+        }
+    }
+
+    @Test func configurationCanRevealUnknownAccounts() async throws {
+        let h = try await TestHarness.make { $0.enduserRevealUnknownAccounts = true }
+        defer { h.cleanUp() }
+        await #expect(throws: SesameError(.unknownAccount, "")) {
+            _ = try await h.service.login(domain: h.domain, identifier: .email("nobody@example.com"), password: "whatever1", dialect: .enduser)
+        }
+    }
+
+    @Test func concurrentGuessesNeverExceedTheThreshold() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        let outcomes = await withTaskGroup(of: SesameError.Code?.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    do {
+                        _ = try await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
+                        return nil
+                    } catch let e as SesameError { return e.code } catch { return nil }
+                }
+            }
+            return await group.reduce(into: [SesameError.Code?]()) { $0.append($1) }
+        }
+        // At most 4 answers tell "wrong password, N left"; every other guess met a freeze.
+        #expect(outcomes.filter { $0 == .invalidCredentials }.count <= 4)
+        #expect(outcomes.filter { $0 == .frozen }.count >= 16)
+        await #expect(throws: SesameError(.frozen, "")) { _ = try await h.login() }
+    }
+
+    @Test func lockoutIsPerIdentifier() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        for _ in 0..<5 {
+            _ = try? await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
+        }
+        // The phone identifier of the same user is counted apart.
+        _ = try await h.service.login(
+            domain: h.domain, identifier: .phone(internationalCode: "86", number: h.phone), password: h.password, dialect: .enduser)
+    }
+}
