@@ -104,17 +104,17 @@ let package = Package(
         .testTarget(name: "SesameSQLiteTests", dependencies: ["SesameCore", "SesameSQLite", "SesameTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SesameEnduserTests",
-            dependencies: ["SesameCore", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SesameKanfangTests",
-            dependencies: ["SesameCore", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SesameServerTests",
-            dependencies: ["SesameCore", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -182,7 +182,7 @@ public struct EnduserController: Sendable {
                 service.logger.error("enduser request failed", metadata: ["code": "\(error.code)"])
                 return EnduserEnvelope.failure(.serviceError)
             }
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return EnduserEnvelope.failure(.tooLarge)
         } catch {
             service.logger.error("enduser request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])

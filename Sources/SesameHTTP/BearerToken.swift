@@ -4,6 +4,7 @@ public enum BearerToken {
     /// `value` without surrounding white space and without a leading `Bearer ` (any case).
     public static func strip(_ value: String) -> String {
         let trimmed = value.trimmingWhitespace()
+        if trimmed.lowercased() == "bearer" { return "" }
         let prefix = "bearer "
         if trimmed.utf8.count >= prefix.utf8.count,
             String(decoding: trimmed.utf8.prefix(prefix.utf8.count), as: UTF8.self).lowercased() == prefix

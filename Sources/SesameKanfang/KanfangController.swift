@@ -119,7 +119,7 @@ public struct KanfangController: Sendable {
                 service.logger.error("kanfang request failed", metadata: ["code": "\(error.code)"])
                 return KanfangEnvelope.failure(.internalError, "internal server error")
             }
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return KanfangEnvelope.failure(.rejected, "request too large")
         } catch {
             service.logger.error("kanfang request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
