@@ -114,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SesameServerTests",
-            dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "sesame", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
     ]
