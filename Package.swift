@@ -114,7 +114,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SesameServerTests",
-            dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "sesame", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "sesame", "SesameTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

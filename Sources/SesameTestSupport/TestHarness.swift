@@ -32,7 +32,7 @@ public struct TestHarness: Sendable {
     ///   - domainName: the seeded domain's name (default `default`, which is also the kanfang domain).
     ///   - configure: adjusts the configuration before the core starts.
     public static func make(
-        domainName: String = "default", configure: (inout SesameConfiguration) -> Void = { _ in }
+        domainName: String = "default", logger: Logger? = nil, configure: (inout SesameConfiguration) -> Void = { _ in }
     ) async throws -> TestHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -40,16 +40,19 @@ public struct TestHarness: Sendable {
         var configuration = SesameConfiguration()
         configuration.bcryptCost = 4
         configure(&configuration)
-        return try await make(directory: directory, store: store, configuration: configuration, domainName: domainName)
+        return try await make(directory: directory, store: store, configuration: configuration, domainName: domainName, logger: logger)
     }
 
     /// A harness over an existing store (for restart tests): seeds only when the domain is new.
     public static func make(
         directory: URL, store: SQLiteStore, configuration: SesameConfiguration, domainName: String = "default",
-        clock: ManualClock = ManualClock()
+        clock: ManualClock = ManualClock(), logger: Logger? = nil
     ) async throws -> TestHarness {
-        var logger = Logger(label: "sesame-test")
-        logger.logLevel = .critical
+        let logger = logger ?? {
+            var quiet = Logger(label: "sesame-test")
+            quiet.logLevel = .critical
+            return quiet
+        }()
         let service = try await TokenService.start(
             store: store, configuration: configuration, issuer: issuer, clock: clock, logger: logger)
         let admin = Administration(store: store, clock: clock, hasher: service.hasher)

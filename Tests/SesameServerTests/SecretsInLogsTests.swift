@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SesameCore
+import SesameServer
+import SesameTestSupport
+import Testing
+
+/// Tokens, passwords and secrets never reach a log line, even at trace level.
+@Suite struct SecretsInLogsTests {
+    @Test func noSecretInAnyLogLineAcrossEveryFlow() async throws {
+        let capture = LogCapture()
+        let logger = capture.logger(level: .trace)
+        let h = try await TestHarness.make(logger: logger)
+        defer { h.cleanUp() }
+        let app = Application(router: h.router(), logger: logger)
+        let secrets = try await app.test(.router) { client -> [String] in
+            let c = DialectClient(client)
+            var secrets = [h.password, TestHarness.domainSecret]
+            let form = try Enduser.emailLogin(
+                email: h.email, password: h.password, domain: h.domain.name, secret: TestHarness.domainSecret, random: "abcdef")
+            secrets += form.filter { $0.0 == "pwd" || $0.0 == "signature" }.map(\.1)
+            let login = try await c.send(.post, Enduser.base + "emailPwdLogin", form: form)
+            let refresh = try #require((login.data?["refreshToken"] as? [String: Any])?["token"] as? String)
+            let access = try #require((login.data?["accessToken"] as? [String: Any])?["token"] as? String)
+            let next = try await c.send(.put, Enduser.base + "refreshToken", query: [("refreshToken", refresh)])
+            let nextRefresh = try #require((next.data?["refreshToken"] as? [String: Any])?["token"] as? String)
+            _ = try await c.send(.get, Enduser.base + "userInfo", headers: [.authorization: access])
+            h.clock.advance(by: 60)
+            _ = try await c.send(.put, Enduser.base + "refreshToken", query: [("refreshToken", refresh)])  // reuse: revokes
+            _ = try await c.send(.post, Enduser.base + "emailPwdLogin", form: try Enduser.emailLogin(
+                email: h.email, password: "wrong-pass-9", domain: h.domain.name, secret: TestHarness.domainSecret))
+            let k = try await c.send(.get, "/v2/Authorization/GetAccessToken", query: [("authKey", h.username), ("authValue", h.password)])
+            let kRefresh = try #require(k.payload?["refreshToken"] as? String)
+            let kAccess = try #require(k.payload?["token"] as? String)
+            _ = try await c.send(.get, "/v2/Authorization/RefreshToken", query: [("authKey", h.username), ("authValue", h.password), ("Authorization", kRefresh)])
+            _ = try await c.send(.get, "/v2/Authorization/RefreshToken", query: [("authKey", h.username), ("authValue", "wrong-pass-9")], headers: [.authorization: kAccess])
+            secrets += ["wrong-pass-9", refresh, access, nextRefresh, kRefresh, kAccess].map { BearerTokenText.raw($0) }
+            return secrets
+        }
+        let lines = capture.all
+        #expect(!lines.isEmpty, "the flows should have logged something at trace level")
+        for line in lines {
+            for secret in secrets where !secret.isEmpty {
+                #expect(!line.contains(secret), "a secret reached the log: \(line.prefix(120))")
+            }
+        }
+    }
+}
+
+enum BearerTokenText {
+    static func raw(_ s: String) -> String { s.hasPrefix("Bearer ") ? String(s.dropFirst(7)) : s }
+}
