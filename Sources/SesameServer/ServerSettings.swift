@@ -5,7 +5,7 @@ import SesameHTTP
 /// Everything `sesame serve` needs: where to listen, which store, the core's configuration.
 ///
 /// Environment keys beyond ``SesameConfiguration``'s: `SESAME_DATABASE_URL`, `SESAME_HOST`,
-/// `SESAME_PORT`, `SESAME_MAX_BODY_BYTES`, `SESAME_LOG_LEVEL`.
+/// `SESAME_PORT`, `SESAME_MAX_BODY_BYTES`, `SESAME_IDLE_TIMEOUT`, `SESAME_LOG_LEVEL`.
 public struct ServerSettings: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
@@ -13,6 +13,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var core = SesameConfiguration()
     public var limits = HTTPLimits()
     public var logLevel = Logger.Level.info
+    /// Seconds an idle keep-alive connection stays open.
+    public var idleTimeoutSeconds: Int64 = 60
 
     public init() {}
 
@@ -33,6 +35,12 @@ public struct ServerSettings: Sendable, Equatable {
                 throw SesameError(.invalidInput, "SESAME_MAX_BODY_BYTES must be from 1024 to 16777216")
             }
             s.limits.maxBodyBytes = n
+        }
+        if let v = environment["SESAME_IDLE_TIMEOUT"] {
+            guard let n = Int64(v.trimmingWhitespace()), (1...3_600).contains(n) else {
+                throw SesameError(.invalidInput, "SESAME_IDLE_TIMEOUT must be from 1 to 3600 seconds")
+            }
+            s.idleTimeoutSeconds = n
         }
         if let v = environment["SESAME_LOG_LEVEL"] {
             guard let level = Logger.Level(rawValue: v.trimmingWhitespace().lowercased()) else {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import SesameCore
 import SesameEnduser
 import SesameHTTP
@@ -34,6 +35,8 @@ public enum SesameApplication {
     ) -> some ApplicationProtocol {
         Application(
             router: router(service: service, limits: settings.limits),
+            // Idle connections are closed, so that a client holding sockets open cannot exhaust them.
+            server: .http1(configuration: .init(idleTimeout: .seconds(settings.idleTimeoutSeconds))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sesame"),
             onServerRunning: { channel in
                 let address = channel.localAddress

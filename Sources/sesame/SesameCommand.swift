@@ -26,7 +26,8 @@ struct SesameCommand: AsyncParsableCommand {
               SESAME_KANFANG_DOMAIN      (default) the user domain kanfang accounts live in
               SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS (true) RefreshToken demands authKey/authValue
               SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS (false) answer 5031/5004 for unknown accounts
-              SESAME_MAX_BODY_BYTES      (65536)
+              SESAME_MAX_BODY_BYTES      (65536) larger bodies are refused in the dialect's envelope
+              SESAME_IDLE_TIMEOUT        (60) seconds before an idle keep-alive connection is closed
               SESAME_LOG_LEVEL           (info) trace, debug, info, notice, warning, error, critical
             """,
         subcommands: [ServeCommand.self, DomainCommand.self, UserCommand.self, SessionCommand.self]
@@ -55,7 +56,7 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as SesameError {
-        throw CLIError(description: "error: \(error.message)")
+        throw CLIError(description: error.message)
     }
 }
 

@@ -4,7 +4,7 @@ import SesameCore
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Disable.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Disable.self, Enable.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -28,7 +28,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let line = readLine(strippingNewline: true) else {
-                throw CLIError(description: "error: no password on standard input")
+                throw CLIError(description: "no password on standard input")
             }
             let password = line.hasSuffix("\r") ? String(line.dropLast()) : line
             try await reportingErrors {
@@ -63,6 +63,16 @@ struct UserCommand: AsyncParsableCommand {
                          "last login \(formatTime(u.lastLoginAt))"].joined(separator: "\t"))
                 }
             }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled user again (revoked sessions stay revoked).")
+        @Argument var uid: String
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            try await reportingErrors { try await administration(database).enableUser(uid: uid) }
         }
     }
 

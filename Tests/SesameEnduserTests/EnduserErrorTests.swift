@@ -163,6 +163,8 @@ import Testing
         .init(name: "huge value", method: .put, endpoint: "refreshToken", body: Array(("refreshToken=" + String(repeating: "A", count: 4_000)).utf8), contentType: "application/x-www-form-urlencoded"),
         .init(name: "duplicated parameters", method: .put, endpoint: "refreshToken", body: Array("refreshToken=a&refreshToken=b".utf8), contentType: "application/x-www-form-urlencoded"),
         .init(name: "NUL in query", method: .post, endpoint: "emailPwdLogin", body: [], contentType: nil, query: "email=a%00b@c.d&pwd=%00"),
+        .init(name: "deeply nested JSON", method: .post, endpoint: "emailPwdLogin", body: Array(repeating: UInt8(ascii: "["), count: 4_000), contentType: "application/json"),
+        .init(name: "JSON with NUL and escapes", method: .put, endpoint: "refreshToken", body: Array(#"{"refreshToken": "\u0000\ud800"}"#.utf8), contentType: "application/json"),
         .init(name: "wrong method on login", method: .get, endpoint: "emailPwdLogin", body: [], contentType: nil),
         .init(name: "wrong method on refresh", method: .post, endpoint: "refreshToken", body: [], contentType: nil),
         .init(name: "unknown endpoint", method: .get, endpoint: "doesNotExist", body: [], contentType: nil),

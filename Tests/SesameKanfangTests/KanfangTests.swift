@@ -27,7 +27,8 @@ import Testing
         let p = try #require(r.payload)
         #expect(Set(p.keys) == ["token", "tokenExpireIn", "refreshToken", "refreshTokenExpireIn"])
         #expect(p["tokenExpireIn"] as? Int == 172_800)
-        #expect(p["refreshTokenExpireIn"] as? Int == 2_592_000)
+        // A replayed successor keeps the expiry set at its rotation, a few seconds ago at most.
+        #expect((2_592_000 - 10...2_592_000).contains(p["refreshTokenExpireIn"] as? Int ?? 0))
         let token = try #require(p["token"] as? String)
         let refresh = try #require(p["refreshToken"] as? String)
         #expect(!token.hasPrefix("Bearer") && !refresh.hasPrefix("Bearer"))
@@ -105,6 +106,30 @@ import Testing
             expectFailure(try await c.send(.get, Self.base + "RefreshToken", query: credentials(h), headers: [.authorization: token]), 4011)
             _ = try expectPair(
                 try await c.send(.get, Self.base + "RefreshToken", query: credentials(h), headers: [.authorization: token2]))
+        }
+    }
+
+    /// Contract §3: a token rotated within the grace window returns that rotation's result,
+    /// whichever credential naming it comes first.
+    @Test func graceReplayWorksAcrossAccessAndRefreshCredentials() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        try await withClient(h) { c in
+            let (token, refresh) = try expectPair(try await c.send(.get, Self.base + "GetAccessToken", query: credentials(h)))
+            let (_, viaAccess) = try expectPair(
+                try await c.send(.get, Self.base + "RefreshToken", query: credentials(h), headers: [.authorization: token]))
+            h.clock.advance(by: 5)
+            let (_, viaRefresh) = try expectPair(
+                try await c.send(.get, Self.base + "RefreshToken", query: credentials(h), headers: [.authorization: refresh]))
+            #expect(viaAccess == viaRefresh)
+            // And the other way round, one generation later.
+            let (token2, refresh2) = try expectPair(
+                try await c.send(.get, Self.base + "RefreshToken", query: credentials(h), headers: [.authorization: viaRefresh]))
+            #expect(refresh2 != viaRefresh)
+            let (_, again) = try expectPair(
+                try await c.send(.get, Self.base + "RefreshToken", query: credentials(h), headers: [.authorization: viaRefresh]))
+            #expect(again == refresh2)
+            _ = token2
         }
     }
 
