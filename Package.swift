@@ -102,7 +102,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SesameCoreTests", dependencies: ["SesameCore", "SesameTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SesameSQLiteTests", dependencies: ["SesameCore", "SesameSQLite", "SesameTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SesameSQLiteTests",
+            dependencies: ["SesameCore", "SesameSQLite", "SesameServer", "SesameTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SesameEnduserTests",
             dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
@@ -115,8 +119,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SesameServerTests",
-            dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "sesame", "SesameTestSupport",
+            dependencies: ["SesameCore", "SesameHTTP", "SesameSQLite", "SesameServer", "sesame", "SesameTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

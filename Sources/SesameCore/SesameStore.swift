@@ -86,6 +86,14 @@ public protocol SesameStore: Sendable {
     /// Sessions, optionally of one user, newest first, at most `limit`.
     func sessions(uid: String?, limit: Int) async throws -> [Session]
 
+    // MARK: Housekeeping
+
+    /// Deletes what can no longer matter, in short batches so that no write waits long:
+    /// refresh tokens that expired before `cutoff` (used ones are kept until then, for reuse
+    /// detection), sessions revoked before `cutoff` or with no token left, and login-failure
+    /// counts that are neither frozen nor touched since `staleFailuresBefore`.
+    func sweep(cutoff: Int64, now: Int64, staleFailuresBefore: Int64) async throws -> SweepReport
+
     // MARK: Audit
 
     /// Appends an audit event.
@@ -180,5 +188,18 @@ public struct AuditEvent: Sendable, Equatable {
         self.uid = uid
         self.sessionID = sessionID
         self.detail = detail
+    }
+}
+
+/// What ``SesameStore/sweep(cutoff:now:staleFailuresBefore:)`` deleted.
+public struct SweepReport: Sendable, Equatable {
+    public var refreshTokens: Int
+    public var sessions: Int
+    public var loginFailures: Int
+
+    public init(refreshTokens: Int = 0, sessions: Int = 0, loginFailures: Int = 0) {
+        self.refreshTokens = refreshTokens
+        self.sessions = sessions
+        self.loginFailures = loginFailures
     }
 }

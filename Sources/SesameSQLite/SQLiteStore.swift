@@ -366,6 +366,48 @@ public final class SQLiteStore: SesameStore {
         }
     }
 
+    // MARK: Housekeeping
+
+    /// Rows deleted per write transaction by ``sweep(cutoff:now:staleFailuresBefore:)``.
+    public static let sweepBatch = 500
+
+    public func sweep(cutoff: Int64, now: Int64, staleFailuresBefore: Int64) async throws -> SweepReport {
+        var report = SweepReport()
+        func batches(_ sql: String, _ arguments: StatementArguments) async throws -> Int {
+            var total = 0
+            while true {
+                let deleted = try await pool.write { db in
+                    try db.execute(sql: sql, arguments: arguments)
+                    return db.changesCount
+                }
+                total += deleted
+                if deleted < Self.sweepBatch { return total }
+            }
+        }
+        // Sessions first: their tokens go with them (ON DELETE CASCADE).
+        report.sessions = try await batches(
+            """
+            DELETE FROM sessions WHERE id IN (
+                SELECT id FROM sessions s
+                WHERE s.revoked_at < ?1 OR s.absolute_expires_at < ?1
+                   OR NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id AND t.expires_at >= ?1)
+                LIMIT \(Self.sweepBatch))
+            """, [cutoff])
+        report.refreshTokens = try await batches(
+            """
+            DELETE FROM refresh_tokens WHERE token_hash IN (
+                SELECT token_hash FROM refresh_tokens WHERE expires_at < ?1 LIMIT \(Self.sweepBatch))
+            """, [cutoff])
+        report.loginFailures = try await batches(
+            """
+            DELETE FROM login_failures WHERE (domain_id, identifier) IN (
+                SELECT domain_id, identifier FROM login_failures
+                WHERE (locked_until IS NOT NULL AND locked_until <= ?1) OR (locked_until IS NULL AND updated_at < ?2)
+                LIMIT \(Self.sweepBatch))
+            """, [now, staleFailuresBefore])
+        return report
+    }
+
     // MARK: Audit
 
     public func recordAudit(_ event: AuditEvent) async throws {

@@ -5,7 +5,8 @@ import SesameHTTP
 /// Everything `sesame serve` needs: where to listen, which store, the core's configuration.
 ///
 /// Environment keys beyond ``SesameConfiguration``'s: `SESAME_DATABASE_URL`, `SESAME_HOST`,
-/// `SESAME_PORT`, `SESAME_MAX_BODY_BYTES`, `SESAME_IDLE_TIMEOUT`, `SESAME_LOG_LEVEL`.
+/// `SESAME_PORT`, `SESAME_MAX_BODY_BYTES`, `SESAME_IDLE_TIMEOUT`, `SESAME_SWEEP_INTERVAL`,
+/// `SESAME_SWEEP_RETENTION`, `SESAME_LOG_LEVEL`.
 public struct ServerSettings: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
@@ -15,6 +16,10 @@ public struct ServerSettings: Sendable, Equatable {
     public var logLevel = Logger.Level.info
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeoutSeconds: Int64 = 60
+    /// Seconds between store sweeps; 0 turns the sweeper off.
+    public var sweepInterval: Int64 = 3_600
+    /// Seconds ended sessions and expired tokens are kept before a sweep deletes them.
+    public var sweepRetention: Int64 = 86_400
 
     public init() {}
 
@@ -41,6 +46,18 @@ public struct ServerSettings: Sendable, Equatable {
                 throw SesameError(.invalidInput, "SESAME_IDLE_TIMEOUT must be from 1 to 3600 seconds")
             }
             s.idleTimeoutSeconds = n
+        }
+        if let v = environment["SESAME_SWEEP_INTERVAL"] {
+            guard let n = Int64(v.trimmingWhitespace()), (0...86_400).contains(n) else {
+                throw SesameError(.invalidInput, "SESAME_SWEEP_INTERVAL must be from 0 (off) to 86400 seconds")
+            }
+            s.sweepInterval = n
+        }
+        if let v = environment["SESAME_SWEEP_RETENTION"] {
+            guard let n = Int64(v.trimmingWhitespace()), (0...31_536_000).contains(n) else {
+                throw SesameError(.invalidInput, "SESAME_SWEEP_RETENTION must be from 0 to 31536000 seconds")
+            }
+            s.sweepRetention = n
         }
         if let v = environment["SESAME_LOG_LEVEL"] {
             guard let level = Logger.Level(rawValue: v.trimmingWhitespace().lowercased()) else {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 import SesameCore
 import SesameEnduser
@@ -33,11 +34,16 @@ public enum SesameApplication {
         service: TokenService, settings: ServerSettings,
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
     ) -> some ApplicationProtocol {
-        Application(
+        var services: [any Service] = []
+        if settings.sweepInterval > 0 {
+            services.append(StoreSweeper(service: service, interval: settings.sweepInterval, retention: settings.sweepRetention))
+        }
+        return Application(
             router: router(service: service, limits: settings.limits),
             // Idle connections are closed, so that a client holding sockets open cannot exhaust them.
             server: .http1(configuration: .init(idleTimeout: .seconds(settings.idleTimeoutSeconds))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sesame"),
+            services: services,
             onServerRunning: { channel in
                 let address = channel.localAddress
                 await onListening(address?.ipAddress ?? settings.host, address?.port ?? settings.port)

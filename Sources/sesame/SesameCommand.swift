@@ -28,6 +28,8 @@ struct SesameCommand: AsyncParsableCommand {
               SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS (false) answer 5031/5004 for unknown accounts
               SESAME_MAX_BODY_BYTES      (65536) larger bodies are refused in the dialect's envelope
               SESAME_IDLE_TIMEOUT        (60) seconds before an idle keep-alive connection is closed
+              SESAME_SWEEP_INTERVAL      (3600) seconds between deletions of ended sessions and expired tokens; 0 = off
+              SESAME_SWEEP_RETENTION     (86400) seconds ended sessions and expired tokens are kept first
               SESAME_LOG_LEVEL           (info) trace, debug, info, notice, warning, error, critical
             """,
         subcommands: [ServeCommand.self, DomainCommand.self, UserCommand.self, SessionCommand.self]

@@ -1,0 +1,57 @@
+import Logging
+import SesameCore
+import ServiceLifecycle
+
+/// Background housekeeping, run as a `Service` beside the HTTP server: every `interval` it
+/// deletes refresh tokens and sessions that ended more than `retention` seconds ago, and
+/// failure counts that went quiet for a lockout period, so that the store does not grow
+/// without bound.
+///
+/// Used refresh tokens are kept until they expire (plus `retention`), so reuse detection still
+/// sees them; a deleted session's tokens fail like any unknown token.
+public struct StoreSweeper: Service {
+    public let service: TokenService
+    /// Seconds between sweeps.
+    public let interval: Int64
+    /// Seconds an ended session or expired token is kept before deletion.
+    public let retention: Int64
+
+    public init(service: TokenService, interval: Int64 = 3_600, retention: Int64 = 86_400) {
+        self.service = service
+        self.interval = interval
+        self.retention = retention
+    }
+
+    /// One sweep at the core's clock.
+    @discardableResult
+    public func sweepOnce() async throws -> SweepReport {
+        let now = service.clock.unixNow()
+        let report = try await service.store.sweep(
+            cutoff: now - retention, now: now, staleFailuresBefore: now - service.configuration.lockoutSeconds)
+        if report != SweepReport() {
+            service.logger.info(
+                "store swept",
+                metadata: [
+                    "refresh_tokens": "\(report.refreshTokens)", "sessions": "\(report.sessions)",
+                    "login_failures": "\(report.loginFailures)",
+                ])
+        }
+        return report
+    }
+
+    /// Sweeps every `interval` until graceful shutdown or cancellation, then returns normally
+    /// (so that shutdown still exits 0). A failed sweep is logged and retried at the next
+    /// interval.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await sweepOnce()
+                } catch {
+                    service.logger.error("store sweep failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                }
+                try? await Task.sleep(for: .seconds(interval))
+            }
+        }
+    }
+}

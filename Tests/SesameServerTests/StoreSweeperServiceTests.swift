@@ -1,0 +1,31 @@
+import Logging
+import SesameCore
+import SesameSQLite
+import SesameServer
+import SesameTestSupport
+import ServiceLifecycle
+import Testing
+
+@Suite struct StoreSweeperServiceTests {
+    /// The sweeper sweeps on start and returns normally on graceful shutdown.
+    @Test func sweepsThenStopsOnGracefulShutdown() async throws {
+        let h = try await TestHarness.make { $0.enduser.refresh = 10 }
+        defer { h.cleanUp() }
+        _ = try await h.login()
+        h.clock.advance(by: 1_000)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let group = ServiceGroup(
+            configuration: .init(services: [StoreSweeper(service: h.service, interval: 3_600, retention: 0)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            // Wait (bounded) until the first sweep has removed the expired session.
+            for _ in 0..<500 where try await h.store.sessions(uid: nil, limit: 10).count > 0 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(try await h.store.sessions(uid: nil, limit: 10).isEmpty)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
