@@ -140,9 +140,7 @@ public struct TokenService: Sendable {
             guard RandomToken.isRefreshTokenShaped(token) else { return nil }
             return try await store.sessionState(refreshTokenHash: RandomToken.hash(token))
         case .accessToken(let token):
-            guard token.utf8.count <= 8_192, let claims = try? await keys.verifySignature(token),
-                claims.type == "AccessToken", claims.iss == issuer
-            else { return nil }
+            guard let claims = await signedClaims(token) else { return nil }
             return try await store.sessionState(id: claims.sid)
         }
     }
@@ -168,8 +166,7 @@ public struct TokenService: Sendable {
         case .accessToken(let token):
             // The access token names the refresh token it was issued with (its `jti`); an
             // expired one is accepted, a forged or foreign one is not.
-            guard token.utf8.count <= 8_192, let claims = try? await keys.verifySignature(token),
-                claims.type == "AccessToken", claims.iss == issuer,
+            guard let claims = await signedClaims(token),
                 let record = try await store.refreshToken(id: claims.jti, sessionID: claims.sid)
             else { throw SesameError.invalidToken() }
             kind = .accessToken
@@ -209,10 +206,7 @@ public struct TokenService: Sendable {
     ///
     /// - Throws: ``SesameError`` with ``SesameError/Code/invalidToken``.
     public func authenticate(accessToken: String, dialect: Dialect) async throws -> SessionState {
-        guard !accessToken.isEmpty, accessToken.utf8.count <= 8_192,
-            let claims = try? await keys.verifySignature(accessToken),
-            claims.type == "AccessToken", claims.iss == issuer
-        else { throw SesameError.invalidToken() }
+        guard let claims = await signedClaims(accessToken) else { throw SesameError.invalidToken() }
         let now = clock.unixNow()
         guard claims.exp > now, claims.nbf <= now else { throw SesameError.invalidToken("token expired") }
         guard let state = try await store.sessionState(id: claims.sid), state.session.dialect == dialect,
@@ -229,6 +223,15 @@ public struct TokenService: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The claims of an access token this server signed (any age): signature by one of its keys
+    /// under that key's algorithm, `type: AccessToken`, this issuer. `nil` otherwise.
+    func signedClaims(_ token: String) async -> AccessTokenClaims? {
+        guard !token.isEmpty, token.utf8.count <= 8_192, let claims = try? await keys.verifySignature(token),
+            claims.type == "AccessToken", claims.iss == issuer
+        else { return nil }
+        return claims
+    }
 
     private func pair(
         session: Session, user: User, domain: UserDomain, refreshToken: String, record: RefreshTokenRecord, now: Int64
