@@ -58,61 +58,42 @@ public struct SesameConfiguration: Sendable, Equatable {
     /// - Throws: ``SesameError`` with code ``SesameError/Code/invalidInput`` naming the first
     ///   variable whose value is not valid.
     public func overlaid(with environment: [String: String]) throws -> SesameConfiguration {
+        let env = EnvironmentReader(environment)
+        let tenYears: Int64 = 10 * 365 * 86_400
+        func lifetime(_ key: String) throws -> Int64? {
+            try env.integer(key, in: 1...tenYears, rule: "a whole number of seconds above 0")
+        }
         var c = self
-        func seconds(_ key: String, _ target: inout Int64, allowZero: Bool = false) throws {
-            guard let raw = environment[key] else { return }
-            guard let v = Int64(raw.trimmingWhitespace()), allowZero ? v >= 0 : v > 0, v <= 10 * 365 * 86_400 else {
-                throw SesameError(.invalidInput, "\(key) must be a whole number of seconds\(allowZero ? "" : " above 0")")
-            }
-            target = v
+        c.enduser.access = try lifetime("SESAME_ENDUSER_ACCESS_TTL") ?? c.enduser.access
+        c.enduser.refresh = try lifetime("SESAME_ENDUSER_REFRESH_TTL") ?? c.enduser.refresh
+        c.kanfang.access = try lifetime("SESAME_KANFANG_ACCESS_TTL") ?? c.kanfang.access
+        c.kanfang.refresh = try lifetime("SESAME_KANFANG_REFRESH_TTL") ?? c.kanfang.refresh
+        c.oauth.access = try lifetime("SESAME_OAUTH_ACCESS_TTL") ?? c.oauth.access
+        c.oauth.refresh = try lifetime("SESAME_OAUTH_REFRESH_TTL") ?? c.oauth.refresh
+        c.lockoutSeconds = try lifetime("SESAME_LOCKOUT_SECONDS") ?? c.lockoutSeconds
+        c.refreshGrace =
+            try env.integer("SESAME_REFRESH_GRACE", in: 0...tenYears, rule: "a whole number of seconds") ?? c.refreshGrace
+        if let absolute = try env.integer("SESAME_SESSION_ABSOLUTE_TTL", in: 0...tenYears, rule: "a whole number of seconds") {
+            c.sessionAbsoluteLifetime = absolute == 0 ? nil : absolute
         }
-        try seconds("SESAME_ENDUSER_ACCESS_TTL", &c.enduser.access)
-        try seconds("SESAME_ENDUSER_REFRESH_TTL", &c.enduser.refresh)
-        try seconds("SESAME_KANFANG_ACCESS_TTL", &c.kanfang.access)
-        try seconds("SESAME_KANFANG_REFRESH_TTL", &c.kanfang.refresh)
-        try seconds("SESAME_OAUTH_ACCESS_TTL", &c.oauth.access)
-        try seconds("SESAME_OAUTH_REFRESH_TTL", &c.oauth.refresh)
-        try seconds("SESAME_REFRESH_GRACE", &c.refreshGrace, allowZero: true)
-        try seconds("SESAME_LOCKOUT_SECONDS", &c.lockoutSeconds)
-        var absolute = c.sessionAbsoluteLifetime ?? 0
-        try seconds("SESAME_SESSION_ABSOLUTE_TTL", &absolute, allowZero: true)
-        c.sessionAbsoluteLifetime = absolute == 0 ? nil : absolute
-        if let raw = environment["SESAME_LOCKOUT_THRESHOLD"] {
-            guard let v = Int(raw.trimmingWhitespace()), (1...1000).contains(v) else {
-                throw SesameError(.invalidInput, "SESAME_LOCKOUT_THRESHOLD must be a count from 1 to 1000")
-            }
-            c.lockoutThreshold = v
-        }
-        if let raw = environment["SESAME_BCRYPT_COST"] {
-            guard let v = Int(raw.trimmingWhitespace()), (4...31).contains(v) else {
-                throw SesameError(.invalidInput, "SESAME_BCRYPT_COST must be from 4 to 31")
-            }
-            c.bcryptCost = v
-        }
-        if let raw = environment["SESAME_ISSUER"] {
-            let v = raw.trimmingWhitespace()
+        c.lockoutThreshold =
+            try env.integer("SESAME_LOCKOUT_THRESHOLD", in: 1...1000, rule: "a count from 1 to 1000") ?? c.lockoutThreshold
+        c.bcryptCost = try env.integer("SESAME_BCRYPT_COST", in: 4...31, rule: "from 4 to 31") ?? c.bcryptCost
+        if let v = env.text("SESAME_ISSUER") {
             guard v.hasPrefix("http://") || v.hasPrefix("https://") else {
                 throw SesameError(.invalidInput, "SESAME_ISSUER must be an http:// or https:// URL")
             }
             c.issuer = v
         }
-        if let raw = environment["SESAME_KANFANG_DOMAIN"] {
-            let v = raw.trimmingWhitespace()
+        if let v = env.text("SESAME_KANFANG_DOMAIN") {
             guard UserDomain.isValidName(v) else {
                 throw SesameError(.invalidInput, "SESAME_KANFANG_DOMAIN must match ^[A-Za-z0-9._-]{1,64}$")
             }
             c.kanfangDomain = v
         }
-        func flag(_ key: String, _ target: inout Bool) throws {
-            guard let raw = environment[key] else { return }
-            switch raw.trimmingWhitespace().lowercased() {
-            case "true", "1", "yes", "on": target = true
-            case "false", "0", "no", "off": target = false
-            default: throw SesameError(.invalidInput, "\(key) must be true or false")
-            }
-        }
-        try flag("SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS", &c.kanfangRefreshRequiresCredentials)
-        try flag("SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS", &c.enduserRevealUnknownAccounts)
+        c.kanfangRefreshRequiresCredentials =
+            try env.flag("SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS") ?? c.kanfangRefreshRequiresCredentials
+        c.enduserRevealUnknownAccounts = try env.flag("SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS") ?? c.enduserRevealUnknownAccounts
         return c
     }
 }

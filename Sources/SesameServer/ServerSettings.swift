@@ -25,42 +25,22 @@ public struct ServerSettings: Sendable, Equatable {
 
     /// Defaults overlaid with `environment`'s `SESAME_*` variables.
     public static func fromEnvironment(_ environment: [String: String]) throws -> ServerSettings {
+        let env = EnvironmentReader(environment)
         var s = ServerSettings()
         s.core = try s.core.overlaid(with: environment)
-        if let v = environment["SESAME_DATABASE_URL"] { s.database = try DatabaseURL(parsing: v) }
-        if let v = environment["SESAME_HOST"] { s.host = v.trimmingWhitespace() }
-        if let v = environment["SESAME_PORT"] {
-            guard let p = Int(v.trimmingWhitespace()), (0...65_535).contains(p) else {
-                throw SesameError(.invalidInput, "SESAME_PORT must be a port number")
-            }
-            s.port = p
-        }
-        if let v = environment["SESAME_MAX_BODY_BYTES"] {
-            guard let n = Int(v.trimmingWhitespace()), (1_024...16_777_216).contains(n) else {
-                throw SesameError(.invalidInput, "SESAME_MAX_BODY_BYTES must be from 1024 to 16777216")
-            }
-            s.limits.maxBodyBytes = n
-        }
-        if let v = environment["SESAME_IDLE_TIMEOUT"] {
-            guard let n = Int64(v.trimmingWhitespace()), (1...3_600).contains(n) else {
-                throw SesameError(.invalidInput, "SESAME_IDLE_TIMEOUT must be from 1 to 3600 seconds")
-            }
-            s.idleTimeoutSeconds = n
-        }
-        if let v = environment["SESAME_SWEEP_INTERVAL"] {
-            guard let n = Int64(v.trimmingWhitespace()), (0...86_400).contains(n) else {
-                throw SesameError(.invalidInput, "SESAME_SWEEP_INTERVAL must be from 0 (off) to 86400 seconds")
-            }
-            s.sweepInterval = n
-        }
-        if let v = environment["SESAME_SWEEP_RETENTION"] {
-            guard let n = Int64(v.trimmingWhitespace()), (0...31_536_000).contains(n) else {
-                throw SesameError(.invalidInput, "SESAME_SWEEP_RETENTION must be from 0 to 31536000 seconds")
-            }
-            s.sweepRetention = n
-        }
-        if let v = environment["SESAME_LOG_LEVEL"] {
-            guard let level = Logger.Level(rawValue: v.trimmingWhitespace().lowercased()) else {
+        if let v = env.text("SESAME_DATABASE_URL") { s.database = try DatabaseURL(parsing: v) }
+        s.host = env.text("SESAME_HOST") ?? s.host
+        s.port = try env.integer("SESAME_PORT", in: 0...65_535, rule: "a port number") ?? s.port
+        s.limits.maxBodyBytes =
+            try env.integer("SESAME_MAX_BODY_BYTES", in: 1_024...16_777_216, rule: "from 1024 to 16777216") ?? s.limits.maxBodyBytes
+        s.idleTimeoutSeconds =
+            try env.integer("SESAME_IDLE_TIMEOUT", in: 1...3_600, rule: "from 1 to 3600 seconds") ?? s.idleTimeoutSeconds
+        s.sweepInterval =
+            try env.integer("SESAME_SWEEP_INTERVAL", in: 0...86_400, rule: "from 0 (off) to 86400 seconds") ?? s.sweepInterval
+        s.sweepRetention =
+            try env.integer("SESAME_SWEEP_RETENTION", in: 0...31_536_000, rule: "from 0 to 31536000 seconds") ?? s.sweepRetention
+        if let v = env.text("SESAME_LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: v.lowercased()) else {
                 throw SesameError(.invalidInput, "SESAME_LOG_LEVEL must be trace, debug, info, notice, warning, error or critical")
             }
             s.logLevel = level
