@@ -19,10 +19,14 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var type: String
     /// enduser tokens carry the user domain's name.
     public var aud: String?
+    /// kanfang tokens carry the binding of the refresh token issued with them (Base64URL), so
+    /// that kanfang's `RefreshToken` can derive the same successor from the access token as
+    /// from the refresh token. See ``SuccessorDeriver``.
+    public var rtb: String?
 
     public init(
         iss: String, sub: String, uid: String, sid: String, jti: String, iat: Int64, nbf: Int64, exp: Int64,
-        type: String = "AccessToken", aud: String? = nil
+        type: String = "AccessToken", aud: String? = nil, rtb: String? = nil
     ) {
         self.iss = iss
         self.sub = sub
@@ -34,6 +38,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         self.exp = exp
         self.type = type
         self.aud = aud
+        self.rtb = rtb
     }
 
     /// Signature verification only; times are checked by the caller with its clock.

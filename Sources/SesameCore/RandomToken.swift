@@ -30,6 +30,14 @@ public enum RandomToken {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
     }
 
+    /// The bytes of unpadded (or padded) Base64URL text; `nil` when it is not Base64URL.
+    public static func decodeBase64URL(_ text: String) -> [UInt8]? {
+        guard text.utf8.count <= 4_096, text.utf8.allSatisfy({ isBase64URL($0) || $0 == UInt8(ascii: "=") }) else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.utf8.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64).map { Array($0) }
+    }
+
     /// Unpadded Base64URL of `bytes`.
     public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
         Data(bytes).base64EncodedString()

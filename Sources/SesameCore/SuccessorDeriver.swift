@@ -1,24 +1,23 @@
 import Crypto
 
-/// Derives the successor of a refresh token from the token's SHA-256.
+/// Derives the successor of a refresh token, so that every concurrent or retried refresh of
+/// one token gets the same successor although the store keeps only hashes.
 ///
-/// The grace window must hand the *same* successor to every concurrent or retried refresh of
-/// one token, through any credential that names it (kanfang refreshes with the refresh token
-/// or with the access token issued beside it), yet the store keeps only hashes. So the
-/// successor is not random: it is `HMAC-SHA256(successor key, SHA-256(token))`. Every
-/// request naming the token recomputes the same successor; the store only checks that its
-/// hash is the one recorded at rotation.
+/// Two keyed steps, both HMAC-SHA256 with the successor key `K`:
+/// - `binding(T) = HMAC(K, "binding" ‖ T)`, computed from the refresh token `T` itself;
+/// - `successor(T) = HMAC(K, "successor" ‖ binding(T))`, 43 Base64URL characters.
+///
+/// kanfang's `RefreshToken` may name the token by the access token issued beside it instead of
+/// by `T`; kanfang access tokens therefore carry `binding(T)` as their `rtb` claim, and both
+/// credentials lead to the same successor.
 ///
 /// Invariants:
+/// - No usable token can be computed from the store: it holds `SHA-256(T)` and the key, but
+///   the successor needs `binding(T)`, which needs `T` itself (or a kanfang access token, which
+///   is never stored either).
 /// - The first token of a session is random; every later one is 256 bits of HMAC output.
-/// - No token is ever stored in clear: the store holds `SHA-256(token)` and, after rotation,
-///   `SHA-256(successor)`.
-/// - The successor key lives in the store (`secrets` table) so that every process sharing a
-///   store derives the same successors.
-///
-/// - Warning: The successor key must be guarded like the signing keys: with it *and* a copy of
-///   the database, one can compute the successor of every current refresh token (as one can
-///   mint access tokens with a copy of the signing keys). See docs/THREAT_MODEL.md.
+/// - The key lives in the store (`secrets` table) so that every process sharing a store
+///   derives the same successors.
 public struct SuccessorDeriver: Sendable {
     /// What the client presented to refresh. Both kinds derive the same successor; the kind
     /// only changes what a stale credential means (see ``RefreshPolicy``).
@@ -37,12 +36,19 @@ public struct SuccessorDeriver: Sendable {
         self.key = SymmetricKey(data: key)
     }
 
-    /// The successor of the refresh token whose SHA-256 is `tokenHash`: a 43-character
-    /// Base64URL token.
-    public func successor(ofTokenHash tokenHash: [UInt8]) -> String {
+    /// `binding(T)`: 32 bytes that stand for the refresh token `T` in its successor's derivation.
+    public func binding(of refreshToken: String) -> [UInt8] {
+        var mac = HMAC<SHA256>(key: key)
+        mac.update(data: Array("sesame/binding/v1/".utf8))
+        mac.update(data: Array(refreshToken.utf8))
+        return Array(mac.finalize())
+    }
+
+    /// The successor of the refresh token whose binding is `binding`.
+    public func successor(ofBinding binding: [UInt8]) -> String {
         var mac = HMAC<SHA256>(key: key)
         mac.update(data: Array("sesame/successor/v1/".utf8))
-        mac.update(data: tokenHash)
+        mac.update(data: binding)
         return RandomToken.base64URL(mac.finalize())
     }
 }

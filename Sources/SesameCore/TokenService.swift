@@ -157,22 +157,27 @@ public struct TokenService: Sendable {
     ) async throws -> TokenPair {
         let now = clock.unixNow()
         let tokenHash: [UInt8]
+        let binding: [UInt8]
         let kind: SuccessorDeriver.Kind
         switch credential {
         case .refreshToken(let token):
             guard RandomToken.isRefreshTokenShaped(token) else { throw SesameError.invalidToken() }
             kind = .refreshToken
             tokenHash = RandomToken.hash(token)
+            binding = deriver.binding(of: token)
         case .accessToken(let token):
-            // The access token names the refresh token it was issued with (its `jti`); an
-            // expired one is accepted, a forged or foreign one is not.
-            guard let claims = await signedClaims(token),
+            // The access token names the refresh token it was issued with (`jti`) and carries
+            // that token's binding (`rtb`, signed); an expired one is accepted, a forged or
+            // foreign one is not.
+            guard let claims = await signedClaims(token), let rtb = claims.rtb,
+                let claimedBinding = RandomToken.decodeBase64URL(rtb), claimedBinding.count == 32,
                 let record = try await store.refreshToken(id: claims.jti, sessionID: claims.sid)
             else { throw SesameError.invalidToken() }
             kind = .accessToken
             tokenHash = record.tokenHash
+            binding = claimedBinding
         }
-        let successor = deriver.successor(ofTokenHash: tokenHash)
+        let successor = deriver.successor(ofBinding: binding)
         let successorHash = RandomToken.hash(successor)
         let policy = RefreshPolicy(
             dialect: dialect, clientID: clientID, kind: kind, refreshLifetime: configuration.lifetimes(for: dialect).refresh,
@@ -242,7 +247,8 @@ public struct TokenService: Sendable {
         let claims = AccessTokenClaims(
             iss: issuer, sub: user.uid, uid: user.uid, sid: session.id, jti: record.id, iat: now,
             nbf: session.dialect == .enduser ? now - 120 : now, exp: exp,
-            aud: session.dialect == .enduser ? domain.name : nil)
+            aud: session.dialect == .enduser ? domain.name : nil,
+            rtb: session.dialect == .kanfang ? RandomToken.base64URL(deriver.binding(of: refreshToken)) : nil)
         let token = try await keys.sign(claims)
         return TokenPair(
             accessToken: token, accessExpiresAt: exp, refreshToken: refreshToken, refreshExpiresAt: record.expiresAt,

@@ -5,19 +5,32 @@ import Testing
     let deriver = SuccessorDeriver(key: Array(repeating: 42, count: 32))
 
     @Test func successorIsDeterministicAndRefreshTokenShaped() {
-        let hash = RandomToken.hash(RandomToken.make())
-        let a = deriver.successor(ofTokenHash: hash)
-        #expect(a == deriver.successor(ofTokenHash: hash))
+        let token = RandomToken.make()
+        let a = deriver.successor(ofBinding: deriver.binding(of: token))
+        #expect(a == deriver.successor(ofBinding: deriver.binding(of: token)))
         #expect(RandomToken.isRefreshTokenShaped(a))
+        #expect(deriver.binding(of: token).count == 32)
     }
 
     @Test func successorDependsOnTheTokenAndTheKey() {
-        let hash = RandomToken.hash(RandomToken.make())
-        let a = deriver.successor(ofTokenHash: hash)
-        #expect(a != deriver.successor(ofTokenHash: RandomToken.hash(RandomToken.make())))
-        #expect(a != SuccessorDeriver(key: Array(repeating: 43, count: 32)).successor(ofTokenHash: hash))
-        // The successor is not the token's own hash in disguise.
-        #expect(RandomToken.hash(a) != hash)
+        let token = RandomToken.make()
+        let a = deriver.successor(ofBinding: deriver.binding(of: token))
+        #expect(a != deriver.successor(ofBinding: deriver.binding(of: RandomToken.make())))
+        let other = SuccessorDeriver(key: Array(repeating: 43, count: 32))
+        #expect(a != other.successor(ofBinding: other.binding(of: token)))
+    }
+
+    /// What the store keeps (the token's SHA-256) does not lead to the successor.
+    @Test func theStoredHashIsNotTheBinding() {
+        let token = RandomToken.make()
+        #expect(RandomToken.hash(token) != deriver.binding(of: token))
+        #expect(deriver.successor(ofBinding: RandomToken.hash(token)) != deriver.successor(ofBinding: deriver.binding(of: token)))
+    }
+
+    @Test func base64URLRoundTrips() {
+        let bytes = RandomToken.bytes(32)
+        #expect(RandomToken.decodeBase64URL(RandomToken.base64URL(bytes)) == bytes)
+        #expect(RandomToken.decodeBase64URL("not base64!") == nil)
     }
 }
 

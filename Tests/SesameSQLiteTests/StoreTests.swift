@@ -92,6 +92,30 @@ import Testing
         #expect(Set(hashes) == Set([Data(RandomToken.hash(pair.refreshToken)), Data(RandomToken.hash(refreshed.refreshToken))]))
     }
 
+    /// A copy of the database, successor key included, yields no usable refresh token: the
+    /// successor of every stored value is not the session's current token.
+    @Test func theDatabaseAloneDerivesNoCurrentToken() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        var current: [String] = []
+        for dialect in [Dialect.enduser, .kanfang] {
+            let pair = try await h.login(dialect)
+            current.append(try await h.service.refresh(.refreshToken(pair.refreshToken), dialect: dialect).refreshToken)
+        }
+        let key = try await h.store.pool.read { db in try Data.fetchOne(db, sql: "SELECT value FROM secrets WHERE name = 'successor-key'") }
+        let deriver = SuccessorDeriver(key: Array(try #require(key)))
+        let blobs = try await h.store.pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT token_hash FROM refresh_tokens UNION ALL SELECT successor_hash FROM refresh_tokens WHERE successor_hash IS NOT NULL")
+                + (try String.fetchAll(db, sql: "SELECT id FROM refresh_tokens").map { Data($0.utf8) })
+        }
+        #expect(blobs.count >= 6)
+        for blob in blobs {
+            let bytes = Array(blob)
+            #expect(!current.contains(deriver.successor(ofBinding: bytes)))
+            #expect(!current.contains(deriver.successor(ofBinding: deriver.binding(of: String(decoding: bytes, as: UTF8.self)))))
+        }
+    }
+
     @Test func passwordsAreStoredAsBcrypt() async throws {
         let h = try await TestHarness.make()
         defer { h.cleanUp() }
