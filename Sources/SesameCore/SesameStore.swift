@@ -112,12 +112,15 @@ public struct LoginAttemptKey: Sendable, Hashable {
     }
 }
 
-/// The answer of ``SesameStore/beginLoginAttempt(_:at:threshold:)``.
+/// The answer of ``SesameStore/beginLoginAttempt(_:at:threshold:lockSeconds:)``.
 public enum LoginAttemptSlot: Sendable, Equatable {
     /// The password may be checked; this is failure number `attempt` if it is wrong.
     case allowed(attempt: Int)
     /// Frozen until the given Unix time.
     case frozen(until: Int64)
+    /// Not frozen, but every remaining slot is held by an attempt still being checked; ask again
+    /// once they end. Claims that never end stop counting at the given Unix time.
+    case busy(until: Int64)
 }
 
 /// What a rotation looks up and what it would write.

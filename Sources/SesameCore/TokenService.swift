@@ -12,6 +12,8 @@ public struct TokenService: Sendable {
     /// The `iss` claim of new tokens.
     public let issuer: String
     public let logger: Logger
+    /// Longest a password check waits for attempts in flight on the same identifier to end.
+    public var claimPatience: Duration = .seconds(5)
 
     /// Prepares the core on `store`: loads (or on first start creates) the signing key and
     /// the successor key.
@@ -89,15 +91,7 @@ public struct TokenService: Sendable {
         guard domain.enabled else { throw SesameError(.domainDisabled, "user domain is disabled") }
         let key = LoginAttemptKey(domainID: domain.id, identifier: identifier.lockoutKey)
         let threshold = configuration.lockoutThreshold
-        let attempt: Int
-        switch try await store.beginLoginAttempt(
-            key, at: clock.unixNow(), threshold: threshold, lockSeconds: configuration.lockoutSeconds)
-        {
-        case .frozen(let until):
-            throw SesameError(.frozen, "account frozen, try again later", frozenUntil: until)
-        case .allowed(let n):
-            attempt = n
-        }
+        let attempt = try await claimAttempt(key)
         let user = try await store.findUser(domainID: domain.id, identifier: identifier)
         let matches = try await hasher.verify(password, against: user?.passwordHash)
         guard matches, let user, expectedUID == nil || expectedUID == user.uid else {
@@ -119,6 +113,31 @@ public struct TokenService: Sendable {
             throw SesameError(.userDisabled, "user is disabled")
         }
         return (user, key)
+    }
+
+
+    /// Claims the next attempt of `key`. When every slot is held by attempts still being
+    /// checked (concurrent logins, or kanfang refreshes that each check the password), waits
+    /// for them to end rather than refuse: a right password releases its slot, a wrong one
+    /// keeps it, so waiting neither refuses honest concurrency nor lets more than the threshold
+    /// of guesses run.
+    func claimAttempt(_ key: LoginAttemptKey) async throws -> Int {
+        let giveUp = ContinuousClock.now + claimPatience
+        while true {
+            switch try await store.beginLoginAttempt(
+                key, at: clock.unixNow(), threshold: configuration.lockoutThreshold, lockSeconds: configuration.lockoutSeconds)
+            {
+            case .allowed(let n):
+                return n
+            case .frozen(let until):
+                throw SesameError(.frozen, "account frozen, try again later", frozenUntil: until)
+            case .busy(let until):
+                guard ContinuousClock.now < giveUp else {
+                    throw SesameError(.frozen, "account frozen, try again later", frozenUntil: until)
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...25)))
+            }
+        }
     }
 
     // MARK: Refresh

@@ -219,7 +219,7 @@ public final class SQLiteStore: SesameStore {
             } else if failures >= threshold {
                 // Every slot is claimed by attempts still in flight; claims that never ended
                 // (a crash mid-check) expire `lockSeconds` after the last one.
-                if now - updatedAt < lockSeconds { return .frozen(until: updatedAt + lockSeconds) }
+                if now - updatedAt < lockSeconds { return .busy(until: updatedAt + lockSeconds) }
                 failures = 0
             }
             failures += 1

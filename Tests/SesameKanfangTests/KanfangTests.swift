@@ -133,6 +133,27 @@ import Testing
         }
     }
 
+    /// Every concurrent refresh checks the password; none may be refused for it.
+    @Test func sixteenConcurrentRefreshesWithCredentialsAllSucceed() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        try await withClient(h) { c in
+            let (token, refresh) = try expectPair(try await c.send(.get, Self.base + "GetAccessToken", query: credentials(h)))
+            let results = try await withThrowingTaskGroup(of: String?.self) { group in
+                for i in 0..<16 {
+                    group.addTask {
+                        let r = try await c.send(
+                            .get, Self.base + "RefreshToken", query: credentials(h), headers: [.authorization: i.isMultiple(of: 2) ? refresh : token])
+                        return r.payload?["refreshToken"] as? String
+                    }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
+            }
+            #expect(results.allSatisfy { $0 != nil }, "\(results)")
+            #expect(Set(results).count == 1)
+        }
+    }
+
     @Test func credentialsMustNameTheSessionsOwnUser() async throws {
         let h = try await TestHarness.make()
         defer { h.cleanUp() }

@@ -41,6 +41,37 @@ import Testing
         #expect(user.uid == carol.uid)
     }
 
+    /// Right passwords checked at the same time never freeze each other out.
+    @Test func concurrentRightPasswordsAllSucceed() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        let results = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<24 { group.addTask { try await h.login().session.id } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(results).count == 24)
+    }
+
+    /// Waiting for slots lets no extra guess through: of 30 concurrent wrong guesses, exactly 4
+    /// are told "wrong password" and the rest meet the freeze.
+    @Test func thirtyConcurrentWrongGuessesGetFourAnswersThenTheFreeze() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        let outcomes = await withTaskGroup(of: SesameError.Code?.self) { group in
+            for _ in 0..<30 {
+                group.addTask {
+                    do {
+                        _ = try await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
+                        return nil
+                    } catch let e as SesameError { return e.code } catch { return nil }
+                }
+            }
+            return await group.reduce(into: [SesameError.Code?]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .invalidCredentials }.count == 4)
+        #expect(outcomes.filter { $0 == .frozen }.count == 26)
+    }
+
     @Test func claimsThatNeverEndExpireAfterTheLockoutTime() async throws {
         let h = try await TestHarness.make()
         defer { h.cleanUp() }
@@ -49,7 +80,12 @@ import Testing
         for n in 1...5 {
             #expect(try await h.store.beginLoginAttempt(key, at: h.clock.unixNow(), threshold: 5, lockSeconds: 1_200) == .allowed(attempt: n))
         }
-        await #expect(throws: SesameError(.frozen, "")) { _ = try await h.login() }
+        #expect(try await h.store.beginLoginAttempt(key, at: h.clock.unixNow(), threshold: 5, lockSeconds: 1_200) == .busy(until: h.clock.unixNow() + 1_200))
+        var impatient = h.service
+        impatient.claimPatience = .milliseconds(50)
+        await #expect(throws: SesameError(.frozen, "")) {
+            _ = try await impatient.login(domain: h.domain, identifier: .email(h.email), password: h.password, dialect: .enduser)
+        }
         h.clock.advance(by: 1_200)
         _ = try await h.login()
     }
