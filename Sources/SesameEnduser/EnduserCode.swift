@@ -34,6 +34,8 @@ public struct EnduserCode: Sendable, Equatable {
     public static let notFound = EnduserCode(404, "接口不存在")
     /// Not a code of the family's table: a method the path does not serve.
     public static let methodNotAllowed = EnduserCode(405, "请求方式不支持")
+    /// Not a code of the family's table: the request's body could not be read (broken framing).
+    public static let badRequest = EnduserCode(400, "请求格式错误")
     /// Not a code of the family's table: the request body is over the configured limit.
     public static let tooLarge = EnduserCode(413, "请求体过大")
 

@@ -23,23 +23,19 @@ public struct EnduserController: Sendable {
     /// Adds the dialect's routes under ``prefix``.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let group = router.group(RouterPath(Self.prefix))
-        let endpoints: [(String, HTTPRequest.Method, @Sendable (Request) async throws -> Response)] = [
-            ("emailPwdLogin", .post, { try await emailLogin($0) }),
-            ("phonePwdLogin", .post, { try await phoneLogin($0) }),
-            ("refreshToken", .put, { try await refresh($0) }),
-            ("userInfo", .get, { try await userInfo($0) }),
-            ("userLogout", .delete, { try await logout($0) }),
-        ]
-        let allMethods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .head, .options]
-        for (path, method, handler) in endpoints {
-            group.on(RouterPath(path), method: method) { request, _ in await answer { try await handler(request) } }
-            for other in allMethods where other != method {
-                group.on(RouterPath(path), method: other) { _, _ in EnduserEnvelope.failure(.methodNotAllowed) }
-            }
-        }
-        for method in allMethods {
-            group.on("**", method: method) { _, _ in EnduserEnvelope.failure(.notFound) }
-        }
+        group.post("emailPwdLogin") { request, _ in await answer { try await emailLogin(request) } }
+        group.post("phonePwdLogin") { request, _ in await answer { try await phoneLogin(request) } }
+        group.put("refreshToken") { request, _ in await answer { try await refresh(request) } }
+        group.get("userInfo") { request, _ in await answer { try await userInfo(request) } }
+        group.delete("userLogout") { request, _ in await answer { try await logout(request) } }
+    }
+
+    /// Answers unknown paths (404) and wrong methods (405) under ``prefix`` in the envelope.
+    /// Add it to the router after the routes.
+    public static func fallback<Context: RequestContext>() -> DialectFallbackMiddleware<Context> {
+        DialectFallbackMiddleware(
+            prefix: prefix, endpoints: ["emailPwdLogin", "phonePwdLogin", "refreshToken", "userInfo", "userLogout"]
+        ) { known in EnduserEnvelope.failure(known ? .methodNotAllowed : .notFound) }
     }
 
     // MARK: Endpoints
@@ -182,8 +178,8 @@ public struct EnduserController: Sendable {
                 service.logger.error("enduser request failed", metadata: ["code": "\(error.code)"])
                 return EnduserEnvelope.failure(.serviceError)
             }
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            return EnduserEnvelope.failure(.tooLarge)
+        } catch let error as RequestBodyError {
+            return EnduserEnvelope.failure(error.reason == .tooLarge ? .tooLarge : .badRequest)
         } catch {
             service.logger.error("enduser request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return EnduserEnvelope.failure(.serviceError)

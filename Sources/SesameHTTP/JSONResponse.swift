@@ -16,6 +16,8 @@ public enum JSONResponse {
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
+        // Answers carry tokens and account data: no cache may keep them (RFC 6749 §5.1).
+        fields[.cacheControl] = "no-store"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

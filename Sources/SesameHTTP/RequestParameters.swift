@@ -28,13 +28,25 @@ public struct RequestParameters: Sendable {
 
     /// Reads `request`'s query string and body (at most `bodyLimit` bytes).
     ///
-    /// - Throws: `HTTPError(.contentTooLarge)` when the body is over `bodyLimit`.
+    /// - Throws: ``RequestBodyError`` when the body is over `bodyLimit` (announced or sent) or
+    ///   its framing is broken.
     public static func read(from request: Request, bodyLimit: Int) async throws -> RequestParameters {
         var params = RequestParameters()
         if let query = request.uri.query, !query.isEmpty {
             params.merge(FormDecoder.decode(Array(query.utf8)))
         }
-        let body = try await request.body.collect(upTo: bodyLimit)
+        // An announced length over the limit is refused at once, without waiting for the body.
+        if let announced = request.headers[.contentLength].flatMap({ Int($0) }), announced > bodyLimit {
+            throw RequestBodyError(.tooLarge)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: bodyLimit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw RequestBodyError(.tooLarge)
+        } catch {
+            throw RequestBodyError(.malformed)
+        }
         guard body.readableBytes > 0 else { return params }
         let bytes = Array(body.readableBytesView)
         let contentType = request.headers[.contentType]?.lowercased() ?? ""

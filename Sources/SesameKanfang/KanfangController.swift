@@ -27,21 +27,15 @@ public struct KanfangController: Sendable {
     /// Adds the dialect's routes under ``prefix``.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let group = router.group(RouterPath(Self.prefix))
-        let allMethods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .head, .options]
-        let endpoints: [(String, @Sendable (Request) async throws -> Response)] = [
-            ("GetAccessToken", { try await getAccessToken($0) }),
-            ("RefreshToken", { try await refreshToken($0) }),
-        ]
-        for (path, handler) in endpoints {
-            group.get(RouterPath(path)) { request, _ in await answer { try await handler(request) } }
-            for other in allMethods where other != .get {
-                group.on(RouterPath(path), method: other) { _, _ in
-                    KanfangEnvelope.failure(.rejected, "method not allowed")
-                }
-            }
-        }
-        for method in allMethods {
-            group.on("**", method: method) { _, _ in KanfangEnvelope.failure(.rejected, "no such API") }
+        group.get("GetAccessToken") { request, _ in await answer { try await getAccessToken(request) } }
+        group.get("RefreshToken") { request, _ in await answer { try await refreshToken(request) } }
+    }
+
+    /// Answers unknown paths and wrong methods under ``prefix`` with state 403 in the envelope.
+    /// Add it to the router after the routes.
+    public static func fallback<Context: RequestContext>() -> DialectFallbackMiddleware<Context> {
+        DialectFallbackMiddleware(prefix: prefix, endpoints: ["GetAccessToken", "RefreshToken"]) { known in
+            KanfangEnvelope.failure(.rejected, known ? "method not allowed" : "no such API")
         }
     }
 
@@ -116,8 +110,8 @@ public struct KanfangController: Sendable {
                 service.logger.error("kanfang request failed", metadata: ["code": "\(error.code)"])
                 return KanfangEnvelope.failure(.internalError, "internal server error")
             }
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            return KanfangEnvelope.failure(.rejected, "request too large")
+        } catch let error as RequestBodyError {
+            return KanfangEnvelope.failure(.rejected, error.reason == .tooLarge ? "request too large" : "malformed request")
         } catch {
             service.logger.error("kanfang request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return KanfangEnvelope.failure(.internalError, "internal server error")

@@ -25,6 +25,9 @@ public enum SesameApplication {
         }
         EnduserController(service: service, limits: limits).addRoutes(to: router)
         KanfangController(service: service, limits: limits).addRoutes(to: router)
+        // After the routes: these then wrap only the not-found responder.
+        router.add(middleware: EnduserController.fallback())
+        router.add(middleware: KanfangController.fallback())
         return router
     }
 
@@ -65,8 +68,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             "request",
             metadata: [
                 "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-                "duration_ms": "\((ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000)",
+                "duration_ms": "\(Self.milliseconds(ContinuousClock.now - start))",
             ])
         return response
+    }
+
+    static func milliseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 }
