@@ -29,9 +29,22 @@ public struct PasswordHasher: Sendable {
 
     /// Whether `password` matches `hash`; with `hash == nil` it burns the same time against
     /// the dummy hash and answers `false`.
+    ///
+    /// A password with a NUL byte never matches: bcrypt's C implementation stops reading at
+    /// NUL, so `right-password\0anything` would otherwise pass.
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
-        let target = hash ?? dummyHash
+        let usable = !password.utf8.contains(0)
+        let target = usable ? (hash ?? dummyHash) : dummyHash
         let matches = try await threadPool.runIfActive { Bcrypt.verify(password, hash: target) }
-        return hash != nil && matches
+        return usable && hash != nil && matches
+    }
+
+    /// Whether `hash` was made at another cost than ``cost`` (and should be replaced at the
+    /// next successful login, so that every account costs the same time as the dummy hash).
+    public func needsRehash(_ hash: String) -> Bool {
+        // Modular crypt format: $2b$10$<salt+hash>
+        let parts = hash.split(separator: "$", omittingEmptySubsequences: true)
+        guard parts.count >= 2, let stored = Int(parts[1]) else { return true }
+        return stored != cost
     }
 }

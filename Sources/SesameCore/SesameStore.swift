@@ -42,6 +42,8 @@ public protocol SesameStore: Sendable {
     /// Disables the user and revokes all of its sessions in one transaction; `false` when no
     /// such user.
     func disableUser(uid: String, at now: Int64) async throws -> Bool
+    /// Replaces a user's password hash (a rehash at the configured cost).
+    func updatePasswordHash(uid: String, hash: String) async throws
     /// Enables a user; `false` when no such user.
     func setUserEnabled(uid: String) async throws -> Bool
 

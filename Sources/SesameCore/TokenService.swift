@@ -112,6 +112,15 @@ public struct TokenService: Sendable {
             try await store.clearLoginFailures(key)
             throw SesameError(.userDisabled, "user is disabled")
         }
+        if hasher.needsRehash(user.passwordHash) {
+            // Hashes made at another cost would make this account's logins take another time
+            // than an unknown account's; replace it now that the password is known.
+            do {
+                try await store.updatePasswordHash(uid: user.uid, hash: try await hasher.hash(password))
+            } catch {
+                logger.warning("password rehash failed", metadata: ["uid": "\(user.uid)"])
+            }
+        }
         return (user, key)
     }
 

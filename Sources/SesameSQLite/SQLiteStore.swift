@@ -194,6 +194,12 @@ public final class SQLiteStore: SesameStore {
         }
     }
 
+    public func updatePasswordHash(uid: String, hash: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE users SET password_hash = ? WHERE uid = ?", arguments: [hash, uid])
+        }
+    }
+
     public func setUserEnabled(uid: String) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "UPDATE users SET enabled = 1 WHERE uid = ?", arguments: [uid])

@@ -4,15 +4,17 @@ import SesameCore
 ///
 /// - Warning: The demo password is printed and fixed. Never run `--demo` on a store that
 ///   real users log in to.
-public enum DemoSeed {
+public struct DemoSeed: Sendable {
+    /// The demo domain (the kanfang domain, so one user serves both dialects).
+    public let domain: UserDomain
+
     public static let email = "demo@example.com"
     public static let phone = "13800000000"
     public static let username = "demo"
     public static let password = "demo-pass-1"
 
-    /// Ensures the demo domain (the kanfang domain, so one user serves both dialects) and user
-    /// exist, and returns the commands to paste.
-    public static func ensure(service: TokenService, baseURL: String) async throws -> String {
+    /// Ensures the demo domain and user exist.
+    public static func ensure(service: TokenService) async throws -> DemoSeed {
         let admin = Administration(store: service.store, clock: service.clock, hasher: service.hasher)
         let domainName = service.configuration.kanfangDomain
         let domain: UserDomain
@@ -25,6 +27,12 @@ public enum DemoSeed {
             _ = try await admin.addUser(
                 .init(domain: domainName, email: email, phone: phone, username: username, nickname: "Demo", password: password))
         }
+        return DemoSeed(domain: domain)
+    }
+
+    /// The commands to paste, for a server at `baseURL`.
+    public func instructions(baseURL: String) -> String {
+        let email = Self.email, username = Self.username, password = Self.password, domainName = domain.name
         let signature = RequestSignature.expected([email, password, ""], secret: domain.secret)
         let e = "\(baseURL)/v2/enduser/enduserapi"
         let k = "\(baseURL)/v2/Authorization"

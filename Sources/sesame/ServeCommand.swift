@@ -53,10 +53,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         logger.info("store open", metadata: ["database": "\(settings.database)"])
 
-        let demoText = demo ? try await DemoSeed.ensure(service: service, baseURL: settings.issuer) : nil
+        let demoSeed = demo ? try await DemoSeed.ensure(service: service) : nil
         let app = SesameApplication.make(service: service, settings: settings) { host, port in
-            print("sesame listening on http://\(host):\(port)")
-            if let demoText { print("\n" + demoText + "\n") }
+            let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            print("sesame listening on \(base)")
+            if let demoSeed { print("\n" + demoSeed.instructions(baseURL: base) + "\n") }
             fflush(nil)  // all streams: stdout may be a pipe, and tests wait for this line
         }
         try await app.runService()

@@ -51,6 +51,16 @@ import Testing
         }
     }
 
+    /// bcrypt stops at NUL: the right password followed by NUL and anything must not pass.
+    @Test func aNULInAuthValueNeverMatches() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        try await withClient(h) { c in
+            expectFailure(try await c.send(.get, Self.base + "GetAccessToken", query: credentials(h, value: h.password + "\u{0}whatever")), 401)
+            expectFailure(try await c.send(.get, Self.base + "GetAccessToken", query: credentials(h, value: h.password + "\u{0}")), 401)
+        }
+    }
+
     @Test func wrongCredentialsAre401AndAFrozenIdentifier403() async throws {
         let h = try await TestHarness.make()
         defer { h.cleanUp() }

@@ -41,6 +41,23 @@ import Testing
         #expect(user.uid == carol.uid)
     }
 
+    /// A hash made at another cost is replaced at the next successful login, so that every
+    /// account's login costs the time of the dummy hash used for unknown accounts.
+    @Test func aHashAtAnotherCostIsReplacedAtLogin() async throws {
+        let h = try await TestHarness.make()  // the user's hash has cost 4
+        defer { h.cleanUp() }
+        var configuration = h.service.configuration
+        configuration.bcryptCost = 5
+        let service = try await TokenService.start(
+            store: h.store, configuration: configuration, issuer: TestHarness.issuer, clock: h.clock, logger: h.service.logger)
+        #expect(try await h.store.user(uid: h.user.uid)?.passwordHash.hasPrefix("$2b$04$") == true)
+        _ = try await service.login(domain: h.domain, identifier: .email(h.email), password: h.password, dialect: .enduser)
+        let rehashed = try #require(try await h.store.user(uid: h.user.uid)?.passwordHash)
+        #expect(rehashed.hasPrefix("$2b$05$"))
+        #expect(!service.hasher.needsRehash(rehashed))
+        _ = try await service.login(domain: h.domain, identifier: .email(h.email), password: h.password, dialect: .enduser)
+    }
+
     /// Right passwords checked at the same time never freeze each other out.
     @Test func concurrentRightPasswordsAllSucceed() async throws {
         let h = try await TestHarness.make()

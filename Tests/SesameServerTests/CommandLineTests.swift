@@ -117,6 +117,7 @@ import Testing
         _ = try await server.waitForLine(containing: "kanfang")
         let text = server.stdout
         #expect(text.contains("curl") && text.contains("emailPwdLogin") && text.contains("RefreshToken"))
+        #expect(text.contains("http://127.0.0.1:\(port)/v2/enduser/enduserapi/emailPwdLogin"), "the commands name the bound port")
         let signature = try #require(text.split(separator: "'").first { $0.hasPrefix("signature=") }).dropFirst("signature=".count)
         let login = try await LiveHTTP.send(
             port: port, .post, Enduser.base + "emailPwdLogin",
