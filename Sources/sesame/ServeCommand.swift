@@ -31,13 +31,49 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Create a demo domain and user if missing, and print curl commands to try both dialects.")
     var demo = false
 
+    @Option(help: "enduser access token lifetime, seconds (SESAME_ENDUSER_ACCESS_TTL).") var enduserAccessTtl: String?
+    @Option(help: "enduser refresh token lifetime, seconds (SESAME_ENDUSER_REFRESH_TTL).") var enduserRefreshTtl: String?
+    @Option(help: "kanfang access token lifetime, seconds (SESAME_KANFANG_ACCESS_TTL).") var kanfangAccessTtl: String?
+    @Option(help: "kanfang refresh token lifetime, seconds (SESAME_KANFANG_REFRESH_TTL).") var kanfangRefreshTtl: String?
+    @Option(help: "oauth access token lifetime, seconds (SESAME_OAUTH_ACCESS_TTL).") var oauthAccessTtl: String?
+    @Option(help: "oauth refresh token lifetime, seconds (SESAME_OAUTH_REFRESH_TTL).") var oauthRefreshTtl: String?
+    @Option(help: "Cap on a session's whole life, seconds; 0 = none (SESAME_SESSION_ABSOLUTE_TTL).") var sessionAbsoluteTtl: String?
+    @Option(help: "Grace window of a rotated refresh token, seconds (SESAME_REFRESH_GRACE).") var refreshGrace: String?
+    @Option(help: "Failures in a row that freeze an identifier (SESAME_LOCKOUT_THRESHOLD).") var lockoutThreshold: String?
+    @Option(help: "How long a freeze lasts, seconds (SESAME_LOCKOUT_SECONDS).") var lockoutSeconds: String?
+    @Option(help: "bcrypt cost of new password hashes, 4...31 (SESAME_BCRYPT_COST).") var bcryptCost: String?
+    @Option(help: "true/false: kanfang RefreshToken demands authKey/authValue (SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS).")
+    var kanfangRefreshRequiresCredentials: String?
+    @Option(help: "true/false: enduser answers 5031/5004 for unknown accounts (SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS).")
+    var enduserRevealUnknownAccounts: String?
+    @Option(help: "Largest request body, bytes (SESAME_MAX_BODY_BYTES).") var maxBodyBytes: String?
+    @Option(help: "Seconds before an idle connection is closed (SESAME_IDLE_TIMEOUT).") var idleTimeout: String?
+    @Option(help: "Seconds between store sweeps; 0 = off (SESAME_SWEEP_INTERVAL).") var sweepInterval: String?
+    @Option(help: "Seconds ended sessions and expired tokens are kept (SESAME_SWEEP_RETENTION).") var sweepRetention: String?
+
+    /// Every flag with the environment variable it overrides.
+    var overrides: [(String, String?)] {
+        [
+            ("SESAME_HOST", host), ("SESAME_PORT", port.map(String.init)), ("SESAME_ISSUER", issuer),
+            ("SESAME_KANFANG_DOMAIN", kanfangDomain), ("SESAME_LOG_LEVEL", logLevel),
+            ("SESAME_ENDUSER_ACCESS_TTL", enduserAccessTtl), ("SESAME_ENDUSER_REFRESH_TTL", enduserRefreshTtl),
+            ("SESAME_KANFANG_ACCESS_TTL", kanfangAccessTtl), ("SESAME_KANFANG_REFRESH_TTL", kanfangRefreshTtl),
+            ("SESAME_OAUTH_ACCESS_TTL", oauthAccessTtl), ("SESAME_OAUTH_REFRESH_TTL", oauthRefreshTtl),
+            ("SESAME_SESSION_ABSOLUTE_TTL", sessionAbsoluteTtl), ("SESAME_REFRESH_GRACE", refreshGrace),
+            ("SESAME_LOCKOUT_THRESHOLD", lockoutThreshold), ("SESAME_LOCKOUT_SECONDS", lockoutSeconds),
+            ("SESAME_BCRYPT_COST", bcryptCost),
+            ("SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS", kanfangRefreshRequiresCredentials),
+            ("SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS", enduserRevealUnknownAccounts),
+            ("SESAME_MAX_BODY_BYTES", maxBodyBytes), ("SESAME_IDLE_TIMEOUT", idleTimeout),
+            ("SESAME_SWEEP_INTERVAL", sweepInterval), ("SESAME_SWEEP_RETENTION", sweepRetention),
+        ]
+    }
+
     func run() async throws {
+        // Flags over environment variables over defaults: a flag replaces its variable, and
+        // both go through the same validation.
         var environment = ProcessInfo.processInfo.environment
-        if let host { environment["SESAME_HOST"] = host }
-        if let port { environment["SESAME_PORT"] = String(port) }
-        if let issuer { environment["SESAME_ISSUER"] = issuer }
-        if let kanfangDomain { environment["SESAME_KANFANG_DOMAIN"] = kanfangDomain }
-        if let logLevel { environment["SESAME_LOG_LEVEL"] = logLevel }
+        for (key, value) in overrides { if let value { environment[key] = value } }
         let settings = try await reportingErrors {
             var s = try ServerSettings.fromEnvironment(environment)
             s.database = try database.url()

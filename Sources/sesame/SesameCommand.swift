@@ -9,7 +9,9 @@ struct SesameCommand: AsyncParsableCommand {
         commandName: "sesame",
         abstract: "A self-hosted token service: log in, refresh, check and revoke tokens.",
         discussion: """
-            Settings come from flags, then SESAME_* environment variables, then defaults.
+            Settings come from flags, then SESAME_* environment variables, then defaults. Every
+            variable below has a `serve` flag of the same name (SESAME_REFRESH_GRACE is
+            --refresh-grace); see `sesame serve --help`.
 
             Environment (durations in seconds):
               SESAME_DATABASE_URL        sqlite:PATH (default sqlite:./sesame-data/sesame.sqlite) or postgres://...

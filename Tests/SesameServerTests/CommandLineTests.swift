@@ -25,6 +25,11 @@ import Testing
         ] {
             #expect(help.stdout.contains(word), "\(word) missing from --help")
         }
+        let serve = try await SesameProcess.run(["serve", "--help"])
+        for flag in ["--database", "--host", "--port", "--issuer", "--demo", "--enduser-access-ttl", "--refresh-grace",
+                     "--lockout-threshold", "--bcrypt-cost", "--kanfang-refresh-requires-credentials", "--sweep-interval"] {
+            #expect(serve.stdout.contains(flag), "\(flag) missing from serve --help")
+        }
         let userAdd = try await SesameProcess.run(["user", "add", "--help"])
         for flag in ["--domain", "--email", "--phone", "--international-code", "--username", "--password-stdin", "--database"] {
             #expect(userAdd.stdout.contains(flag))
@@ -108,6 +113,29 @@ import Testing
         #expect(try await server.waitForExit() == 0)
         #expect(!server.stderr.contains(acknowledged) && !server.stdout.contains(acknowledged))
         #expect(!server.stderr.contains("eve-pass-12"))
+    }
+
+    /// A flag overrides its environment variable, through the same validation.
+    @Test func flagsOverrideTheEnvironment() async throws {
+        let (dir, db) = try tempDatabase()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = try await SesameProcess.run(["serve", "--database", db, "--refresh-grace", "-3"])
+        #expect(bad.status != 0 && bad.stderr.contains("SESAME_REFRESH_GRACE"))
+        let badEnv = try await SesameProcess.run(["serve", "--database", db], environment: ["SESAME_LOCKOUT_THRESHOLD": "0"])
+        #expect(badEnv.status != 0 && badEnv.stderr.contains("SESAME_LOCKOUT_THRESHOLD"))
+        // The flag wins over the (valid) variable: access tokens live 60 s.
+        let (server, port) = try await SesameProcess.serve(
+            database: db, extra: ["--demo", "--enduser-access-ttl", "60"], environment: ["SESAME_ENDUSER_ACCESS_TTL": "999"])
+        let text = server.stdout
+        let signature = try #require(text.split(separator: "'").first { $0.hasPrefix("signature=") }).dropFirst("signature=".count)
+        let login = try await LiveHTTP.send(
+            port: port, .post, Enduser.base + "emailPwdLogin",
+            form: [("email", "demo@example.com"), ("pwd", "demo-pass-1"), ("userDomain", "default"), ("signature", String(signature))])
+        let access = try #require((login.json["data"] as? [String: Any])?["accessToken"] as? [String: Any])
+        let expiry = try #require(access["expirationTime"] as? Int)
+        #expect(abs(expiry - Int(Date().timeIntervalSince1970) - 60) <= 5)
+        server.send(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
     }
 
     @Test func demoModeSeedsAndPrintsWorkingCommands() async throws {
