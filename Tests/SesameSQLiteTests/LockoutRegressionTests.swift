@@ -69,26 +69,6 @@ import Testing
         #expect(Set(results).count == 24)
     }
 
-    /// Waiting for slots lets no extra guess through: of 30 concurrent wrong guesses, exactly 4
-    /// are told "wrong password" and the rest meet the freeze.
-    @Test func thirtyConcurrentWrongGuessesGetFourAnswersThenTheFreeze() async throws {
-        let h = try await TestHarness.make()
-        defer { h.cleanUp() }
-        let outcomes = await withTaskGroup(of: SesameError.Code?.self) { group in
-            for _ in 0..<30 {
-                group.addTask {
-                    do {
-                        _ = try await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
-                        return nil
-                    } catch let e as SesameError { return e.code } catch { return nil }
-                }
-            }
-            return await group.reduce(into: [SesameError.Code?]()) { $0.append($1) }
-        }
-        #expect(outcomes.filter { $0 == .invalidCredentials }.count == 4)
-        #expect(outcomes.filter { $0 == .frozen }.count == 26)
-    }
-
     @Test func claimsThatNeverEndExpireAfterTheLockoutTime() async throws {
         let h = try await TestHarness.make()
         defer { h.cleanUp() }
