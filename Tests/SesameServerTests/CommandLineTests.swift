@@ -115,6 +115,30 @@ import Testing
         #expect(!server.stderr.contains("eve-pass-12"))
     }
 
+    /// SIGTERM drains: a login still hashing when the signal arrives gets its answer, then the
+    /// process exits 0.
+    @Test func sigtermDrainsInFlightRequests() async throws {
+        let (dir, db) = try tempDatabase()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let slow = ["SESAME_BCRYPT_COST": "13"]  // about half a second a hash here
+        #expect(try await SesameProcess.run(["domain", "add", "default", "--secret", Self.secret, "--database", db]).status == 0)
+        #expect(
+            try await SesameProcess.run(
+                ["user", "add", "--database", db, "--domain", "default", "--username", "eve", "--password-stdin"],
+                stdin: "eve-pass-12\n", environment: slow
+            ).status == 0)
+        let (server, port) = try await SesameProcess.serve(database: db, environment: slow)
+        let login = Task {
+            try await LiveHTTP.send(port: port, .get, "/v2/Authorization/GetAccessToken?authKey=eve&authValue=eve-pass-12")
+                .json["state"] as? Int
+        }
+        try await Task.sleep(for: .milliseconds(150))  // the request is in, its bcrypt running
+        server.send(SIGTERM)
+        let state = try await login.value
+        #expect(state == 200, "the in-flight login was dropped")
+        #expect(try await server.waitForExit() == 0)
+    }
+
     /// A flag overrides its environment variable, through the same validation.
     @Test func flagsOverrideTheEnvironment() async throws {
         let (dir, db) = try tempDatabase()
