@@ -16,8 +16,6 @@ public struct SesameError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let frozen = Code("frozen")
         /// The account does not exist (only surfaced when configuration asks for it).
         public static let unknownAccount = Code("unknownAccount")
-        /// The user domain does not exist.
-        public static let unknownDomain = Code("unknownDomain")
         /// The user domain is disabled.
         public static let domainDisabled = Code("domainDisabled")
         /// The user is disabled.
@@ -30,8 +28,6 @@ public struct SesameError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let conflict = Code("conflict")
         /// The thing named does not exist (administration).
         public static let notFound = Code("notFound")
-        /// The store failed; the detail is logged, never returned.
-        public static let storeFailure = Code("storeFailure")
     }
 
     public let code: Code

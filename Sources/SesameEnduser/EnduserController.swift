@@ -172,7 +172,6 @@ public struct EnduserController: Sendable {
             case .frozen: return EnduserEnvelope.failure(.frozen)
             case .invalidToken: return EnduserEnvelope.failure(.tokenInvalid)
             case .domainDisabled: return EnduserEnvelope.failure(.domainDisabled)
-            case .unknownDomain: return EnduserEnvelope.failure(.domainUnknown)
             case .userDisabled: return EnduserEnvelope.failure(.userUnavailable)
             default:
                 service.logger.error("enduser request failed", metadata: ["code": "\(error.code)"])

@@ -10,10 +10,6 @@ import Hummingbird
 /// so every dialect can answer in its own envelope.
 public struct RequestParameters: Sendable {
     private var values: [String: ParameterValue] = [:]
-    /// Names given more than once within one source.
-    public private(set) var duplicated: Set<String> = []
-    /// Whether a JSON body was sent.
-    public private(set) var hadJSONBody = false
 
     public init() {}
 
@@ -51,7 +47,6 @@ public struct RequestParameters: Sendable {
         let bytes = Array(body.readableBytesView)
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         if contentType.hasPrefix("application/json") || (contentType.isEmpty && bytes.first == UInt8(ascii: "{")) {
-            params.hadJSONBody = true
             params.merge(JSONObjectDecoder.decode(bytes))
         } else if contentType.hasPrefix("application/x-www-form-urlencoded") || contentType.isEmpty {
             params.merge(FormDecoder.decode(bytes))
@@ -60,14 +55,9 @@ public struct RequestParameters: Sendable {
     }
 
     /// Adds `pairs` from a source of lower precedence than those already merged.
+    /// The first value of a name wins: within a source, and over later sources.
     mutating func merge(_ pairs: [(String, ParameterValue)]) {
-        var seen: Set<String> = []
-        var fromThisSource: [String: ParameterValue] = [:]
-        for (name, value) in pairs {
-            if !seen.insert(name).inserted { duplicated.insert(name) }
-            if fromThisSource[name] == nil { fromThisSource[name] = value }
-        }
-        for (name, value) in fromThisSource where values[name] == nil {
+        for (name, value) in pairs where values[name] == nil {
             values[name] = value
         }
     }

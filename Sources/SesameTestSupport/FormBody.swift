@@ -27,8 +27,6 @@ public enum FormBody {
         return out
     }
 
-    /// The form header.
-    public static let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
 }
 
 extension String {

@@ -9,6 +9,4 @@ public enum JSONBody {
         return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) as? [String: Any] ?? [:]
     }
 
-    /// The body's text.
-    public static func text(_ buffer: ByteBuffer) -> String { String(buffer: buffer) }
 }
