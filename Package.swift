@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "sesame", targets: ["sesame"]),
         .library(name: "SesameCore", targets: ["SesameCore"]),
         .library(name: "SesameSQLite", targets: ["SesameSQLite"]),
+        .library(name: "SesamePostgres", targets: ["SesamePostgres"]),
         .library(name: "SesameServer", targets: ["SesameServer"]),
         .library(name: "SesameTestSupport", targets: ["SesameTestSupport"]),
     ],
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The token core: accounts, sessions, rotation, lockout, policies, clock. No HTTP, no SQL.
@@ -48,6 +51,17 @@ let package = Package(
             dependencies: [
                 "SesameCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The store protocol's PostgreSQL implementation (postgres-nio), for many processes on one database.
+        .target(
+            name: "SesamePostgres",
+            dependencies: [
+                "SesameCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -76,7 +90,7 @@ let package = Package(
         .target(
             name: "SesameServer",
             dependencies: [
-                "SesameCore", "SesameHTTP", "SesameEnduser", "SesameKanfang", "SesameSQLite",
+                "SesameCore", "SesameHTTP", "SesameEnduser", "SesameKanfang", "SesameSQLite", "SesamePostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,15 +110,22 @@ let package = Package(
         .target(
             name: "SesameTestSupport",
             dependencies: [
-                "SesameCore", "SesameSQLite", "SesameServer",
+                "SesameCore", "SesameSQLite", "SesamePostgres", "SesameServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SesameCoreTests", dependencies: ["SesameCore", "SesameTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SesameSQLiteTests",
-            dependencies: ["SesameCore", "SesameSQLite", "SesameServer", "SesameTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            // The store suite, each test run against SQLite and PostgreSQL (see StoreKind).
+            name: "SesameStoreTests",
+            dependencies: [
+                "SesameCore", "SesameSQLite", "SesamePostgres", "SesameServer", "SesameTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -119,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SesameServerTests",
-            dependencies: ["SesameCore", "SesameHTTP", "SesameSQLite", "SesameServer", "sesame", "SesameTestSupport",
+            dependencies: ["SesameCore", "SesameHTTP", "SesameSQLite", "SesamePostgres", "SesameServer", "sesame", "SesameTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -28,6 +28,8 @@ public struct SesameError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let conflict = Code("conflict")
         /// The thing named does not exist (administration).
         public static let notFound = Code("notFound")
+        /// The store did not answer in time (database down or unreachable); worth retrying later.
+        public static let unavailable = Code("unavailable")
     }
 
     public let code: Code

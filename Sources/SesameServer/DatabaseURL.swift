@@ -1,5 +1,6 @@
 import Foundation
 import SesameCore
+import SesamePostgres
 
 /// Where the store lives: `sqlite:PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
 public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
@@ -18,6 +19,7 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             guard !path.isEmpty else { throw SesameError(.invalidInput, "sqlite: URL needs a path, e.g. sqlite:./sesame-data/sesame.sqlite") }
             self = .sqlite(path: path)
         } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            _ = try PostgresConnectionURL(parsing: text)  // reject a malformed URL at once
             self = .postgres(text)
         } else {
             throw SesameError(.invalidInput, "database URL must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")

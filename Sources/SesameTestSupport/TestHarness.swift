@@ -4,19 +4,29 @@ import HummingbirdTesting
 import Logging
 import SesameCore
 import SesameHTTP
+import SesamePostgres
 import SesameSQLite
 import SesameServer
 
-/// A token core on a real SQLite file in a fresh temporary directory, with a manual clock,
-/// bcrypt at cost 4 (fast), and one domain with one user. Every test builds its own.
+/// A token core on a real store — a SQLite file in a fresh temporary directory, or a fresh
+/// schema on the PostgreSQL test server — with a manual clock, bcrypt at cost 4 (fast), and one
+/// domain with one user. Every test builds its own.
 ///
 /// ```swift
-/// let h = try await TestHarness.make()
+/// let h = try await TestHarness.make(store: .postgres)
 /// let pair = try await h.service.login(domain: h.domain, identifier: .email(h.email), password: h.password, dialect: .enduser)
 /// ```
 public struct TestHarness: Sendable {
     public let directory: URL
-    public let store: SQLiteStore
+    public let store: any SesameStore
+    /// Which database ``store`` is.
+    public let kind: StoreKind
+    /// The SQLite store, for SQLite-only checks; `nil` on PostgreSQL.
+    public let sqlite: SQLiteStore?
+    /// The PostgreSQL fixture (its URL names the test's schema); `nil` on SQLite.
+    public let postgres: PostgresTestStore?
+    /// Raw SQL on whichever database ``store`` is.
+    public let probe: SQLProbe
     public let clock: ManualClock
     public let service: TokenService
     public let domain: UserDomain
@@ -31,23 +41,68 @@ public struct TestHarness: Sendable {
     /// - Parameters:
     ///   - domainName: the seeded domain's name (default `default`, which is also the kanfang domain).
     ///   - configure: adjusts the configuration before the core starts.
+    ///   - kind: the database; ``StoreKind/postgres`` needs `SESAME_TEST_POSTGRES_URL`.
     public static func make(
-        domainName: String = "default", logger: Logger? = nil, configure: (inout SesameConfiguration) -> Void = { _ in }
+        store kind: StoreKind = .sqlite, domainName: String = "default", logger: Logger? = nil,
+        configure: (inout SesameConfiguration) -> Void = { _ in }
     ) async throws -> TestHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("sesame.sqlite").path)
         var configuration = SesameConfiguration()
         configuration.bcryptCost = 4
         configure(&configuration)
-        return try await make(directory: directory, store: store, configuration: configuration, domainName: domainName, logger: logger)
+        switch kind {
+        case .sqlite:
+            let store = try SQLiteStore(path: directory.appendingPathComponent("sesame.sqlite").path)
+            return try await make(directory: directory, store: store, configuration: configuration, domainName: domainName, logger: logger)
+        case .postgres:
+            let fixture = try await PostgresTestDatabase.openStore()
+            return try await make(
+                directory: directory, backend: .postgres(fixture), configuration: configuration, domainName: domainName,
+                clock: ManualClock(), logger: logger)
+        }
     }
 
-    /// A harness over an existing store (for restart tests): seeds only when the domain is new.
+    /// A harness over an existing SQLite store (for restart tests): seeds only when the domain is new.
     public static func make(
         directory: URL, store: SQLiteStore, configuration: SesameConfiguration, domainName: String = "default",
         clock: ManualClock = ManualClock(), logger: Logger? = nil
     ) async throws -> TestHarness {
+        try await make(
+            directory: directory, backend: .sqlite(store), configuration: configuration, domainName: domainName, clock: clock,
+            logger: logger)
+    }
+
+    /// A harness over an existing PostgreSQL fixture (for restart tests): seeds only when the domain is new.
+    public static func make(
+        directory: URL, postgres: PostgresTestStore, configuration: SesameConfiguration, domainName: String = "default",
+        clock: ManualClock = ManualClock(), logger: Logger? = nil
+    ) async throws -> TestHarness {
+        try await make(
+            directory: directory, backend: .postgres(postgres), configuration: configuration, domainName: domainName, clock: clock,
+            logger: logger)
+    }
+
+    enum Backend {
+        case sqlite(SQLiteStore)
+        case postgres(PostgresTestStore)
+    }
+
+    static func make(
+        directory: URL, backend: Backend, configuration: SesameConfiguration, domainName: String,
+        clock: ManualClock, logger: Logger?
+    ) async throws -> TestHarness {
+        let store: any SesameStore
+        let probe: SQLProbe
+        let kind: StoreKind
+        var sqlite: SQLiteStore?
+        var postgres: PostgresTestStore?
+        switch backend {
+        case .sqlite(let s):
+            (store, probe, kind, sqlite) = (s, SQLProbe(backend: .sqlite(s)), .sqlite, s)
+        case .postgres(let fixture):
+            (store, probe, kind, postgres) = (fixture.store, SQLProbe(backend: .postgres(fixture.store)), .postgres, fixture)
+        }
         let logger = logger ?? {
             var quiet = Logger(label: "sesame-test")
             quiet.logLevel = .critical
@@ -70,7 +125,9 @@ public struct TestHarness: Sendable {
                     domain: domainName, email: "alice@example.com", phone: "17132136550", username: "alice",
                     nickname: "Alice", password: "secret-pass1"))
         }
-        return TestHarness(directory: directory, store: store, clock: clock, service: service, domain: domain, user: user)
+        return TestHarness(
+            directory: directory, store: store, kind: kind, sqlite: sqlite, postgres: postgres, probe: probe, clock: clock,
+            service: service, domain: domain, user: user)
     }
 
     /// The full router, for `app.test(.router)`.
@@ -97,8 +154,9 @@ public struct TestHarness: Sendable {
         try await service.login(domain: domain, identifier: .email(email), password: password, dialect: dialect)
     }
 
-    /// Removes the temporary directory.
+    /// Removes the temporary directory and stops a PostgreSQL pool.
     public func cleanUp() {
         try? FileManager.default.removeItem(at: directory)
+        postgres?.close()
     }
 }

@@ -14,7 +14,7 @@ struct DomainCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let domain = try await administration(database).addDomain(name: name, secret: secret)
+                let domain = try await withAdministration(database) { try await $0.addDomain(name: name, secret: secret) }
                 print(domain.name)
             }
         }
@@ -26,7 +26,7 @@ struct DomainCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                for d in try await administration(database).store.domains() {
+                for d in try await withAdministration(database, { try await $0.store.domains() }) {
                     print("\(d.name)\t\(d.enabled ? "enabled" : "disabled")\tcreated \(formatTime(d.createdAt))")
                 }
             }
@@ -39,7 +39,7 @@ struct DomainCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            try await reportingErrors { try await administration(database).setDomainEnabled(name: name, enabled: false) }
+            try await reportingErrors { try await withAdministration(database) { try await $0.setDomainEnabled(name: name, enabled: false) } }
         }
     }
 
@@ -49,7 +49,7 @@ struct DomainCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            try await reportingErrors { try await administration(database).setDomainEnabled(name: name, enabled: true) }
+            try await reportingErrors { try await withAdministration(database) { try await $0.setDomainEnabled(name: name, enabled: true) } }
         }
     }
 }

@@ -50,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds before an idle connection is closed (SESAME_IDLE_TIMEOUT).") var idleTimeout: String?
     @Option(help: "Seconds between store sweeps; 0 = off (SESAME_SWEEP_INTERVAL).") var sweepInterval: String?
     @Option(help: "Seconds ended sessions and expired tokens are kept (SESAME_SWEEP_RETENTION).") var sweepRetention: String?
+    @Option(help: "PostgreSQL: most connections this process opens (SESAME_DATABASE_POOL_SIZE).") var databasePoolSize: String?
+    @Option(help: "PostgreSQL: seconds to wait for the server at start, retrying (SESAME_DATABASE_WAIT).") var databaseWait: String?
 
     /// Every flag with the environment variable it overrides.
     var overrides: [(String, String?)] {
@@ -66,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS", enduserRevealUnknownAccounts),
             ("SESAME_MAX_BODY_BYTES", maxBodyBytes), ("SESAME_IDLE_TIMEOUT", idleTimeout),
             ("SESAME_SWEEP_INTERVAL", sweepInterval), ("SESAME_SWEEP_RETENTION", sweepRetention),
+            ("SESAME_DATABASE_POOL_SIZE", databasePoolSize), ("SESAME_DATABASE_WAIT", databaseWait),
         ]
     }
 
@@ -82,21 +85,22 @@ struct ServeCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "sesame")
         logger.logLevel = settings.logLevel
-        let service = try await reportingErrors {
-            let store = try StoreFactory.open(settings.database)
-            return try await TokenService.start(
-                store: store, configuration: settings.core, issuer: settings.issuer, logger: logger)
-        }
-        logger.info("store open", metadata: ["database": "\(settings.database)"])
+        try await reportingErrors {
+            try await StoreFactory.withStore(settings.database, options: settings.store, logger: logger) { store in
+                let service = try await TokenService.start(
+                    store: store, configuration: settings.core, issuer: settings.issuer, logger: logger)
+                logger.info("store open", metadata: ["database": "\(settings.database)"])
 
-        let demoSeed = demo ? try await DemoSeed.ensure(service: service) : nil
-        let app = SesameApplication.make(service: service, settings: settings) { host, port in
-            let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-            print("sesame listening on \(base)")
-            if let demoSeed { print("\n" + demoSeed.instructions(baseURL: base) + "\n") }
-            fflush(nil)  // all streams: stdout may be a pipe, and tests wait for this line
+                let demoSeed = demo ? try await DemoSeed.ensure(service: service) : nil
+                let app = SesameApplication.make(service: service, settings: settings) { host, port in
+                    let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+                    print("sesame listening on \(base)")
+                    if let demoSeed { print("\n" + demoSeed.instructions(baseURL: base) + "\n") }
+                    fflush(nil)  // all streams: stdout may be a pipe, and tests wait for this line
+                }
+                try await app.runService()
+            }
         }
-        try await app.runService()
         logger.info("stopped")
     }
 }

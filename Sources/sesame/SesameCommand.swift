@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SesameCore
 import SesameServer
 
@@ -33,6 +34,8 @@ struct SesameCommand: AsyncParsableCommand {
               SESAME_SWEEP_INTERVAL      (3600) seconds between deletions of ended sessions and expired tokens; 0 = off
               SESAME_SWEEP_RETENTION     (86400) seconds ended sessions and expired tokens are kept first
               SESAME_LOG_LEVEL           (info) trace, debug, info, notice, warning, error, critical
+              SESAME_DATABASE_POOL_SIZE  (10) PostgreSQL connections per process
+              SESAME_DATABASE_WAIT       (30) seconds to wait for PostgreSQL at start, retrying
             """,
         subcommands: [ServeCommand.self, DomainCommand.self, UserCommand.self, SessionCommand.self]
     )
@@ -64,11 +67,15 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     }
 }
 
-/// The administration façade over the store `option` names.
-func administration(_ option: DatabaseOption) async throws -> Administration {
+/// Runs `body` with the administration façade over the store `option` names (open only for
+/// the duration of `body`).
+func withAdministration<T: Sendable>(_ option: DatabaseOption, _ body: (Administration) async throws -> T) async throws -> T {
     let settings = try ServerSettings.fromEnvironment(ProcessInfo.processInfo.environment)
-    let store = try StoreFactory.open(try option.url())
-    return Administration(store: store, hasher: PasswordHasher(cost: settings.core.bcryptCost))
+    var logger = Logger(label: "sesame")
+    logger.logLevel = .warning
+    return try await StoreFactory.withStore(try option.url(), options: settings.store, logger: logger) { store in
+        try await body(Administration(store: store, hasher: PasswordHasher(cost: settings.core.bcryptCost)))
+    }
 }
 
 func formatTime(_ unix: Int64?) -> String {

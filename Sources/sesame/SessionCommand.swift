@@ -13,7 +13,7 @@ struct SessionCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                for s in try await administration(database).store.sessions(uid: uid, limit: max(1, limit)) {
+                for s in try await withAdministration(database, { try await $0.store.sessions(uid: uid, limit: max(1, limit)) }) {
                     let state = s.revokedAt == nil ? "live" : "revoked (\(s.revokeReason ?? "")) \(formatTime(s.revokedAt))"
                     print([s.id, s.uid, s.dialect.rawValue, "created \(formatTime(s.createdAt))", state].joined(separator: "\t"))
                 }
@@ -27,7 +27,7 @@ struct SessionCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            try await reportingErrors { try await administration(database).revokeSession(id: id) }
+            try await reportingErrors { try await withAdministration(database) { try await $0.revokeSession(id: id) } }
         }
     }
 }

@@ -32,10 +32,12 @@ struct UserCommand: AsyncParsableCommand {
             }
             let password = line.hasSuffix("\r") ? String(line.dropLast()) : line
             try await reportingErrors {
-                let user = try await administration(database).addUser(
-                    .init(
-                        domain: domain, email: email, phone: phone, internationalCode: internationalCode,
-                        username: username, nickname: nickname, password: password))
+                let user = try await withAdministration(database) {
+                    try await $0.addUser(
+                        .init(
+                            domain: domain, email: email, phone: phone, internationalCode: internationalCode,
+                            username: username, nickname: nickname, password: password))
+                }
                 print(user.uid)
             }
         }
@@ -48,15 +50,17 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let admin = try await administration(database)
-                var domainID: Int64?
-                if let domain {
-                    guard let d = try await admin.store.domain(named: domain) else {
-                        throw SesameError(.notFound, "no domain named \(domain)")
+                let users = try await withAdministration(database) { admin in
+                    var domainID: Int64?
+                    if let domain {
+                        guard let d = try await admin.store.domain(named: domain) else {
+                            throw SesameError(.notFound, "no domain named \(domain)")
+                        }
+                        domainID = d.id
                     }
-                    domainID = d.id
+                    return try await admin.store.users(domainID: domainID)
                 }
-                for u in try await admin.store.users(domainID: domainID) {
+                for u in users {
                     let phone = u.phone.map { "+\(u.internationalCode ?? "") \($0)" }
                     print(
                         [u.uid, u.email ?? "-", phone ?? "-", u.username ?? "-", u.enabled ? "enabled" : "disabled",
@@ -72,7 +76,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            try await reportingErrors { try await administration(database).enableUser(uid: uid) }
+            try await reportingErrors { try await withAdministration(database) { try await $0.enableUser(uid: uid) } }
         }
     }
 
@@ -82,7 +86,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            try await reportingErrors { try await administration(database).disableUser(uid: uid) }
+            try await reportingErrors { try await withAdministration(database) { try await $0.disableUser(uid: uid) } }
         }
     }
 }

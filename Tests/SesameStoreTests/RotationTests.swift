@@ -8,8 +8,8 @@ import Testing
 /// Rotation, the grace window, reuse detection and expiry, on a real SQLite file with an
 /// injected clock.
 @Suite struct RotationTests {
-    @Test func refreshRotatesToANewPairAndMarksTheOldTokenUsed() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func refreshRotatesToANewPairAndMarksTheOldTokenUsed(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let first = try await h.login()
         h.clock.advance(by: 60)
@@ -19,14 +19,13 @@ import Testing
         #expect(second.session.id == first.session.id)
         #expect(second.refreshExpiresAt == h.clock.unixNow() + 2_592_000)  // sliding expiry
         #expect(second.accessExpiresAt == h.clock.unixNow() + 7_200)
-        let current = try await h.store.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM refresh_tokens WHERE session_id = ? AND rotated_at IS NULL", arguments: [first.session.id])
-        }
+        let current = try await h.probe.integer(
+            "SELECT count(*) FROM refresh_tokens WHERE session_id = ? AND rotated_at IS NULL", [.text(first.session.id)])
         #expect(current == 1)
     }
 
-    @Test func aRefreshNeverInvalidatesEarlierAccessTokens() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func aRefreshNeverInvalidatesEarlierAccessTokens(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let first = try await h.login()
         let second = try await h.service.refresh(.refreshToken(first.refreshToken), dialect: .enduser)
@@ -34,8 +33,8 @@ import Testing
         #expect(try await h.service.authenticate(accessToken: first.accessToken, dialect: .enduser).user.uid == h.user.uid)
     }
 
-    @Test func withinTheGraceWindowTheSameSuccessorComesBack() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func withinTheGraceWindowTheSameSuccessorComesBack(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let first = try await h.login()
         let a = try await h.service.refresh(.refreshToken(first.refreshToken), dialect: .enduser)
@@ -49,8 +48,8 @@ import Testing
         #expect(c.refreshToken != b.refreshToken)
     }
 
-    @Test func reuseAfterTheGraceWindowRevokesTheWholeSession() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func reuseAfterTheGraceWindowRevokesTheWholeSession(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let first = try await h.login()
         let second = try await h.service.refresh(.refreshToken(first.refreshToken), dialect: .enduser)
@@ -72,8 +71,8 @@ import Testing
         _ = try await h.login()
     }
 
-    @Test func expiredRefreshTokenIsRefused() async throws {
-        let h = try await TestHarness.make { $0.enduser.refresh = 100 }
+    @Test(arguments: StoreKind.available) func expiredRefreshTokenIsRefused(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store) { $0.enduser.refresh = 100 }
         defer { h.cleanUp() }
         let pair = try await h.login()
         h.clock.advance(by: 100)
@@ -82,8 +81,8 @@ import Testing
         }
     }
 
-    @Test func expiredAccessTokenIsRefusedButRefreshStillWorks() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func expiredAccessTokenIsRefusedButRefreshStillWorks(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let pair = try await h.login()
         h.clock.advance(by: 7_199)
@@ -95,8 +94,8 @@ import Testing
         _ = try await h.service.refresh(.refreshToken(pair.refreshToken), dialect: .enduser)
     }
 
-    @Test func absoluteSessionLifetimeCapsSlidingExpiry() async throws {
-        let h = try await TestHarness.make { $0.sessionAbsoluteLifetime = 1_000 }
+    @Test(arguments: StoreKind.available) func absoluteSessionLifetimeCapsSlidingExpiry(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store) { $0.sessionAbsoluteLifetime = 1_000 }
         defer { h.cleanUp() }
         let pair = try await h.login()
         #expect(pair.refreshExpiresAt == h.clock.unixNow() + 1_000)
@@ -109,8 +108,8 @@ import Testing
         }
     }
 
-    @Test func aTokenRefreshesOnlyThroughItsOwnDialectAndIsNotConsumedOtherwise() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func aTokenRefreshesOnlyThroughItsOwnDialectAndIsNotConsumedOtherwise(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let pair = try await h.login(.kanfang)
         await #expect(throws: SesameError(.invalidToken, "")) {
@@ -120,8 +119,8 @@ import Testing
         _ = try await h.service.refresh(.refreshToken(pair.refreshToken), dialect: .kanfang)
     }
 
-    @Test func logoutRevokesTheSession() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func logoutRevokesTheSession(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let pair = try await h.login()
         try await h.service.logout(accessToken: pair.accessToken, dialect: .enduser)
@@ -154,8 +153,8 @@ import Testing
     }
 
     /// 16 refreshes of one token at the same instant: 16 successes, one successor.
-    @Test func sixteenConcurrentRefreshesYieldOneSuccessor() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func sixteenConcurrentRefreshesYieldOneSuccessor(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         for _ in 0..<5 {
             let pair = try await h.login()
@@ -167,16 +166,14 @@ import Testing
             }
             #expect(tokens.count == 16)
             #expect(Set(tokens).count == 1)
-            let rows = try await h.store.pool.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM refresh_tokens WHERE session_id = ?", arguments: [pair.session.id])
-            }
+            let rows = try await h.probe.integer("SELECT count(*) FROM refresh_tokens WHERE session_id = ?", [.text(pair.session.id)])
             #expect(rows == 2)
         }
     }
 
     /// Refreshes racing along a chain: never a fork, never a wrongly revoked session.
-    @Test func racingChainsNeverFork() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func racingChainsNeverFork(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         var pair = try await h.login()
         for _ in 0..<20 {
@@ -188,9 +185,8 @@ import Testing
             #expect(Set(results.map(\.refreshToken)).count == 1)
             pair = results[0]
         }
-        let forks = try await h.store.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT session_id FROM refresh_tokens WHERE rotated_at IS NULL GROUP BY session_id HAVING count(*) > 1)")
-        }
+        let forks = try await h.probe.integer(
+            "SELECT count(*) FROM (SELECT session_id FROM refresh_tokens WHERE rotated_at IS NULL GROUP BY session_id HAVING count(*) > 1) AS f")
         #expect(forks == 0)
         #expect(try await h.store.sessionState(id: pair.session.id)?.session.revokedAt == nil)
     }

@@ -5,8 +5,8 @@ import Testing
 
 /// Claimed attempts that do not end in a failure must not freeze an identifier for good.
 @Suite struct LockoutRegressionTests {
-    @Test func aDisabledUsersRightPasswordDoesNotCountAsAFailure() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func aDisabledUsersRightPasswordDoesNotCountAsAFailure(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let admin = Administration(store: h.store, clock: h.clock, hasher: h.service.hasher)
         try await admin.disableUser(uid: h.user.uid)
@@ -20,8 +20,8 @@ import Testing
         _ = try await h.login()
     }
 
-    @Test func anotherUsersRightPasswordCountsAsAFailureAndTheFreezeEnds() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func anotherUsersRightPasswordCountsAsAFailureAndTheFreezeEnds(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let carol = try await h.addUser(username: "carol", password: "carol-pass-1")
         for _ in 0..<4 {
@@ -43,8 +43,8 @@ import Testing
 
     /// A hash made at another cost is replaced at the next successful login, so that every
     /// account's login costs the time of the dummy hash used for unknown accounts.
-    @Test func aHashAtAnotherCostIsReplacedAtLogin() async throws {
-        let h = try await TestHarness.make()  // the user's hash has cost 4
+    @Test(arguments: StoreKind.available) func aHashAtAnotherCostIsReplacedAtLogin(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)  // the user's hash has cost 4
         defer { h.cleanUp() }
         var configuration = h.service.configuration
         configuration.bcryptCost = 5
@@ -59,8 +59,8 @@ import Testing
     }
 
     /// Right passwords checked at the same time never freeze each other out.
-    @Test func concurrentRightPasswordsAllSucceed() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func concurrentRightPasswordsAllSucceed(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let results = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<24 { group.addTask { try await h.login().session.id } }
@@ -69,8 +69,8 @@ import Testing
         #expect(Set(results).count == 24)
     }
 
-    @Test func claimsThatNeverEndExpireAfterTheLockoutTime() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func claimsThatNeverEndExpireAfterTheLockoutTime(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let key = LoginAttemptKey(domainID: h.domain.id, identifier: "email:\(h.email)")
         // Five claims whose checks "crashed": neither a failure nor a success was recorded.

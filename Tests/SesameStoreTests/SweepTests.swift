@@ -7,12 +7,12 @@ import Testing
 
 @Suite struct SweepTests {
     func count(_ h: TestHarness, _ table: String) async throws -> Int {
-        try await h.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? -1 }
+        try await h.probe.integer("SELECT count(*) FROM \(table)") ?? -1
     }
 
     /// Refresh lifetime 1,000 s, retention 100 s, lockout 1,200 s.
-    @Test func sweepingDeletesOnlyWhatCanNoLongerMatter() async throws {
-        let h = try await TestHarness.make { $0.enduser.refresh = 1_000 }
+    @Test(arguments: StoreKind.available) func sweepingDeletesOnlyWhatCanNoLongerMatter(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store) { $0.enduser.refresh = 1_000 }
         defer { h.cleanUp() }
         let sweeper = StoreSweeper(service: h.service, retention: 100)
 
@@ -43,8 +43,8 @@ import Testing
         _ = try await h.service.refresh(.refreshToken(rotated.refreshToken), dialect: .enduser)
     }
 
-    @Test func usedTokensAreKeptUntilTheyExpireSoReuseIsStillDetected() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func usedTokensAreKeptUntilTheyExpireSoReuseIsStillDetected(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let pair = try await h.login()
         _ = try await h.service.refresh(.refreshToken(pair.refreshToken), dialect: .enduser)
@@ -56,8 +56,8 @@ import Testing
         #expect(try await h.store.sessionState(id: pair.session.id)?.session.revokeReason == "reuse")
     }
 
-    @Test func frozenIdentifiersStayFrozenThroughASweep() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func frozenIdentifiersStayFrozenThroughASweep(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         for _ in 0..<5 {
             _ = try? await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
@@ -67,8 +67,8 @@ import Testing
         await #expect(throws: SesameError(.frozen, "")) { _ = try await h.login() }
     }
 
-    @Test func sweepsInBatches() async throws {
-        let h = try await TestHarness.make { $0.enduser.refresh = 10 }
+    @Test(arguments: StoreKind.available) func sweepsInBatches(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store) { $0.enduser.refresh = 10 }
         defer { h.cleanUp() }
         for _ in 0..<(SQLiteStore.sweepBatch * 2 + 7) { _ = try await h.login() }
         h.clock.advance(by: 100)

@@ -15,8 +15,8 @@ import Testing
         return input + "." + RandomToken.base64URL(signature.rawRepresentation)
     }
 
-    @Test func headersOtherThanTheKeysOwnAreRefusedEvenWithAValidSignature() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func headersOtherThanTheKeysOwnAreRefusedEvenWithAValidSignature(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let pair = try await h.login()
         let record = try #require(try await h.store.signingKeys().first)
@@ -44,8 +44,8 @@ import Testing
         }
     }
 
-    @Test func accessTokenExpiryIsCappedByTheSessionsAbsoluteEnd() async throws {
-        let h = try await TestHarness.make { $0.sessionAbsoluteLifetime = 600 }
+    @Test(arguments: StoreKind.available) func accessTokenExpiryIsCappedByTheSessionsAbsoluteEnd(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store) { $0.sessionAbsoluteLifetime = 600 }
         defer { h.cleanUp() }
         let pair = try await h.login()
         #expect(pair.accessExpiresAt == h.clock.unixNow() + 600)

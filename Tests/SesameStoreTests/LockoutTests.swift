@@ -4,8 +4,8 @@ import SesameTestSupport
 import Testing
 
 @Suite struct LockoutTests {
-    @Test func fiveFailuresFreezeForTwentyMinutesThenTheCountStartsAgain() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func fiveFailuresFreezeForTwentyMinutesThenTheCountStartsAgain(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         for left in [4, 3, 2, 1] {
             await #expect {
@@ -23,8 +23,8 @@ import Testing
         _ = try await h.login()
     }
 
-    @Test func aSuccessResetsTheCount() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func aSuccessResetsTheCount(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         for _ in 0..<4 {
             _ = try? await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
@@ -35,8 +35,8 @@ import Testing
         } throws: { ($0 as? SesameError)?.attemptsLeft == 4 }
     }
 
-    @Test func unknownAccountsCountAndAnswerLikeAWrongPassword() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func unknownAccountsCountAndAnswerLikeAWrongPassword(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         for left in [4, 3, 2, 1] {
             await #expect {
@@ -48,16 +48,16 @@ import Testing
         }
     }
 
-    @Test func configurationCanRevealUnknownAccounts() async throws {
-        let h = try await TestHarness.make { $0.enduserRevealUnknownAccounts = true }
+    @Test(arguments: StoreKind.available) func configurationCanRevealUnknownAccounts(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store) { $0.enduserRevealUnknownAccounts = true }
         defer { h.cleanUp() }
         await #expect(throws: SesameError(.unknownAccount, "")) {
             _ = try await h.service.login(domain: h.domain, identifier: .email("nobody@example.com"), password: "whatever1", dialect: .enduser)
         }
     }
 
-    @Test func concurrentGuessesNeverExceedTheThreshold() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func concurrentGuessesNeverExceedTheThreshold(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let outcomes = await withTaskGroup(of: SesameError.Code?.self) { group in
             for _ in 0..<20 {
@@ -77,8 +77,8 @@ import Testing
         await #expect(throws: SesameError(.frozen, "")) { _ = try await h.login() }
     }
 
-    @Test func lockoutIsPerIdentifier() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func lockoutIsPerIdentifier(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         for _ in 0..<5 {
             _ = try? await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)

@@ -1,0 +1,693 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import SesameCore
+
+/// The store on PostgreSQL, for several `sesame serve` processes sharing one database.
+///
+/// Every write is one transaction at READ COMMITTED. Rotations of one session are serialised
+/// across processes by locking the session's row (`SELECT ... FOR UPDATE`) before the token is
+/// read, so the second of two concurrent refreshes sees the first one's successor and replays
+/// it. PostgreSQL's serialization failures and deadlocks (SQLSTATE 40001, 40P01) roll the
+/// transaction back and are retried here, a few times with jitter; they never reach a client.
+///
+/// The connection pool runs in ``run()``, which must be running while the store is used:
+///
+/// ```swift
+/// let store = try PostgresStore(url: PostgresConnectionURL(parsing: text), poolSize: 10, logger: logger)
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { await store.run() }
+///     try await store.prepare(waitingUpTo: .seconds(30))   // waits for the server, migrates
+///     ...
+///     group.cancelAll()
+/// }
+/// ```
+public final class PostgresStore: SesameStore {
+    public let url: PostgresConnectionURL
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Attempts of a transaction that PostgreSQL aborts with a serialization failure or deadlock.
+    static let maxAttempts = 6
+
+    /// - Parameters:
+    ///   - poolSize: the most connections this process opens.
+    ///   - logger: receives the pool's own messages (connection failures); never a bound value.
+    public init(url: PostgresConnectionURL, poolSize: Int, logger: Logger) throws {
+        let tls: PostgresClient.Configuration.TLS
+        switch url.tls {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(.makeClientConfiguration())
+        case .require: tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database, tls: tls)
+        configuration.options.maximumConnections = max(1, poolSize)
+        configuration.options.minimumConnections = 0
+        configuration.options.connectTimeout = .seconds(5)
+        var parameters = [("application_name", "sesame"), ("statement_timeout", "30s")]
+        if let schema = url.schema { parameters.append(("search_path", schema)) }
+        configuration.options.additionalStartupParameters = parameters
+        self.url = url
+        self.logger = logger
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+
+    /// Runs the connection pool until cancelled. Call it once, before any other method.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Waits until the server answers (retrying with a bounded back-off and a log line per
+    /// failed attempt), creates the URL's schema when missing, and runs pending migrations.
+    ///
+    /// - Throws: ``SesameError/Code/unavailable`` when the server is still unreachable after `wait`.
+    public func prepare(waitingUpTo wait: Duration) async throws {
+        let start = ContinuousClock.now
+        var attempt = 0
+        var delay = Duration.milliseconds(250)
+        while true {
+            attempt += 1
+            do {
+                try await withDeadline(.seconds(2)) { try await self.client.query("SELECT 1", logger: self.logger).collect() }
+                break
+            } catch {
+                let waited = ContinuousClock.now - start
+                guard waited + delay < wait else {
+                    logger.error("database unreachable, giving up", metadata: ["attempts": "\(attempt)", "error": "\(Self.describe(error))"])
+                    throw SesameError(
+                        .unavailable, "PostgreSQL at \(url.host):\(url.port) is unreachable (\(Self.describe(error))) after \(attempt) attempts")
+                }
+                logger.warning(
+                    "database not reachable yet, retrying",
+                    metadata: ["attempt": "\(attempt)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)", "error": "\(Self.describe(error))"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+        try await migrate()
+    }
+
+    /// Applies pending migrations in one transaction under an advisory lock named after the schema.
+    func migrate() async throws {
+        let schema = url.schema
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('sesame-migrations'))", logger: self.logger)
+            if let schema {
+                // Quoting is safe: PostgresConnectionURL admits letters, digits and underscores only.
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: self.logger)
+            }
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS sesame_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: self.logger)
+            let applied = Set(
+                try await connection.query("SELECT name FROM sesame_migrations", logger: self.logger).collect()
+                    .map { try $0.makeRandomAccess()["name"].decode(String.self) })
+            for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                }
+                let now = Int64(Date().timeIntervalSince1970)
+                try await connection.query(
+                    "INSERT INTO sesame_migrations (name, applied_at) VALUES (\(migration.name), \(now))", logger: self.logger)
+                self.logger.notice("migration applied", metadata: ["migration": "\(migration.name)"])
+            }
+        }
+    }
+
+    /// Runs `body` on one pooled connection, outside any transaction: for tests and maintenance
+    /// tools that inspect the schema. The service itself never uses it.
+    public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in try await body(connection) }
+    }
+
+    /// The names of the applied migrations, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await rows("SELECT name FROM sesame_migrations ORDER BY name").map { try $0["name"].decode(String.self) }
+    }
+
+    // MARK: Bootstrap
+
+    public func ping() async throws {
+        try await withDeadline(.seconds(2)) { try await self.client.query("SELECT 1", logger: self.logger).collect() }
+    }
+
+    public func secret(named name: String, orCreate make: @Sendable () -> [UInt8]) async throws -> [UInt8] {
+        let fresh = Data(make())
+        return try await transaction { connection in
+            try await connection.query(
+                "INSERT INTO secrets (name, value) VALUES (\(name), \(fresh)) ON CONFLICT (name) DO NOTHING", logger: self.logger)
+            let stored = try await self.rows(connection, "SELECT value FROM secrets WHERE name = \(name)").first
+            return Array(try stored?["value"].decode(Data.self) ?? fresh)
+        }
+    }
+
+    public func signingKeys() async throws -> [SigningKeyRecord] {
+        try await rows("SELECT * FROM signing_keys ORDER BY created_at DESC, kid").map { row in
+            SigningKeyRecord(
+                kid: try row["kid"].decode(String.self), algorithm: try row["algorithm"].decode(String.self),
+                privateKeyPEM: try row["private_key_pem"].decode(String.self), createdAt: try row["created_at"].decode(Int64.self),
+                retiredAt: try row["retired_at"].decode(Int64?.self))
+        }
+    }
+
+    public func insertSigningKeyIfNoneActive(_ key: SigningKeyRecord) async throws {
+        try await transaction { connection in
+            // Processes starting together must not each add a key.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('sesame-signing-keys'))", logger: self.logger)
+            try await connection.query(
+                """
+                INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at)
+                SELECT \(key.kid), \(key.algorithm), \(key.privateKeyPEM), \(key.createdAt), \(key.retiredAt)
+                WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)
+                """, logger: self.logger)
+        }
+    }
+
+    // MARK: Domains
+
+    public func createDomain(name: String, secret: String, at now: Int64) async throws -> UserDomain {
+        try await mapErrors {
+            let id = try await transaction { connection in
+                try await self.rows(
+                    connection,
+                    "INSERT INTO domains (name, secret, enabled, created_at) VALUES (\(name), \(secret), TRUE, \(now)) RETURNING id"
+                ).first?["id"].decode(Int64.self)
+            }
+            guard let id else { throw SesameError(.invalidInput, "the domain was not created") }
+            return UserDomain(id: id, name: name, secret: secret, enabled: true, createdAt: now)
+        }
+    }
+
+    public func domain(named name: String) async throws -> UserDomain? {
+        try await rows("SELECT * FROM domains WHERE name = \(name)").first.map { try Self.domain($0, prefix: "") }
+    }
+
+    public func domains() async throws -> [UserDomain] {
+        try await rows("SELECT * FROM domains ORDER BY name").map { try Self.domain($0, prefix: "") }
+    }
+
+    public func setDomainEnabled(name: String, enabled: Bool) async throws -> Bool {
+        try await transaction { connection in
+            try await self.rows(connection, "UPDATE domains SET enabled = \(enabled) WHERE name = \(name) RETURNING id").count == 1
+        }
+    }
+
+    // MARK: Users
+
+    public func createUser(_ user: User) async throws {
+        try await mapErrors {
+            try await transaction { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO users (uid, domain_id, email, phone, international_code, username, nickname,
+                                       password_hash, enabled, registered_at, last_login_at)
+                    VALUES (\(user.uid), \(user.domainID), \(user.email), \(user.phone), \(user.internationalCode),
+                            \(user.username), \(user.nickname), \(user.passwordHash), \(user.enabled), \(user.registeredAt),
+                            \(user.lastLoginAt))
+                    """, logger: self.logger)
+            }
+        }
+    }
+
+    public func user(uid: String) async throws -> User? {
+        try await rows("SELECT * FROM users WHERE uid = \(uid)").first.map { try Self.user($0, prefix: "") }
+    }
+
+    public func findUser(domainID: Int64, identifier: AccountIdentifier) async throws -> User? {
+        let query: PostgresQuery
+        switch identifier {
+        case .email(let e):
+            query = "SELECT * FROM users WHERE domain_id = \(domainID) AND email = \(e)"
+        case .phone(let code, let number):
+            query = "SELECT * FROM users WHERE domain_id = \(domainID) AND international_code = \(code) AND phone = \(number)"
+        case .username(let u):
+            query = "SELECT * FROM users WHERE domain_id = \(domainID) AND username = \(u)"
+        case .anyOf(let key):
+            // User name first, then e-mail, then phone (any international code), as on SQLite.
+            let email = key.lowercased()
+            query = """
+                SELECT * FROM users WHERE domain_id = \(domainID) AND (username = \(key) OR email = \(email) OR phone = \(key))
+                ORDER BY CASE WHEN username = \(key) THEN 0 WHEN email = \(email) THEN 1 ELSE 2 END, registered_at
+                LIMIT 1
+                """
+        }
+        return try await rows(query).first.map { try Self.user($0, prefix: "") }
+    }
+
+    public func users(domainID: Int64?) async throws -> [User] {
+        let query: PostgresQuery =
+            if let domainID {
+                "SELECT * FROM users WHERE domain_id = \(domainID) ORDER BY registered_at, uid"
+            } else {
+                "SELECT * FROM users ORDER BY registered_at, uid"
+            }
+        return try await rows(query).map { try Self.user($0, prefix: "") }
+    }
+
+    public func disableUser(uid: String, at now: Int64) async throws -> Bool {
+        try await transaction { connection in
+            guard try await self.rows(connection, "UPDATE users SET enabled = FALSE WHERE uid = \(uid) RETURNING uid").count == 1 else {
+                return false
+            }
+            try await connection.query(
+                """
+                UPDATE sessions SET revoked_at = \(now), revoke_reason = 'user-disabled' WHERE uid = \(uid) AND revoked_at IS NULL
+                """, logger: self.logger)
+            return true
+        }
+    }
+
+    public func updatePasswordHash(uid: String, hash: String) async throws {
+        try await transaction { connection in
+            try await connection.query("UPDATE users SET password_hash = \(hash) WHERE uid = \(uid)", logger: self.logger)
+        }
+    }
+
+    public func setUserEnabled(uid: String) async throws -> Bool {
+        try await transaction { connection in
+            try await self.rows(connection, "UPDATE users SET enabled = TRUE WHERE uid = \(uid) RETURNING uid").count == 1
+        }
+    }
+
+    // MARK: Lockout
+
+    public func beginLoginAttempt(
+        _ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64
+    ) async throws -> LoginAttemptSlot {
+        try await transaction { connection in
+            // Insert-or-lock in one statement: the row exists and is locked afterwards, whatever
+            // concurrent claims or clearing deletes (from any process) did in between; they queue
+            // here and each sees the count the previous one left.
+            guard
+                let row = try await self.rows(
+                    connection,
+                    """
+                    INSERT INTO login_failures (domain_id, identifier, failures, locked_until, updated_at)
+                    VALUES (\(key.domainID), \(key.identifier), 0, NULL, \(now))
+                    ON CONFLICT (domain_id, identifier) DO UPDATE SET failures = login_failures.failures
+                    RETURNING failures, locked_until, updated_at
+                    """
+                ).first
+            else { throw SesameError(.invalidInput, "the login attempt could not be recorded") }
+            var failures = Int(try row["failures"].decode(Int64.self))
+            let lockedUntil = try row["locked_until"].decode(Int64?.self)
+            let updatedAt = try row["updated_at"].decode(Int64.self)
+            if let lockedUntil {
+                if lockedUntil > now { return .frozen(until: lockedUntil) }
+                failures = 0  // the freeze is over: a fresh count
+            } else if failures >= threshold {
+                if now - updatedAt < lockSeconds { return .busy(until: updatedAt + lockSeconds) }
+                failures = 0
+            }
+            failures += 1
+            try await connection.query(
+                """
+                UPDATE login_failures SET failures = \(Int64(failures)), locked_until = NULL, updated_at = \(now)
+                WHERE domain_id = \(key.domainID) AND identifier = \(key.identifier)
+                """, logger: self.logger)
+            return .allowed(attempt: failures)
+        }
+    }
+
+    public func recordLoginFailure(
+        _ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64
+    ) async throws {
+        try await transaction { connection in
+            if attempt >= threshold {
+                try await connection.query(
+                    """
+                    UPDATE login_failures SET locked_until = \(now + lockSeconds)
+                    WHERE domain_id = \(key.domainID) AND identifier = \(key.identifier)
+                    """, logger: self.logger)
+                try await self.audit(connection, AuditEvent(at: now, kind: "lockout", detail: "domain \(key.domainID)"))
+            }
+            try await self.audit(connection, AuditEvent(at: now, kind: "login-failed", detail: "domain \(key.domainID), attempt \(attempt)"))
+        }
+    }
+
+    public func clearLoginFailures(_ key: LoginAttemptKey) async throws {
+        try await transaction { connection in
+            try await self.clearFailures(connection, key)
+        }
+    }
+
+    // MARK: Sessions
+
+    public func createSession(_ session: Session, firstToken: RefreshTokenRecord, clearing key: LoginAttemptKey?) async throws {
+        try await transaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO sessions (id, uid, dialect, client_id, created_at, absolute_expires_at)
+                VALUES (\(session.id), \(session.uid), \(session.dialect.rawValue), \(session.clientID), \(session.createdAt),
+                        \(session.absoluteExpiresAt))
+                """, logger: self.logger)
+            try await self.insert(connection, firstToken)
+            try await connection.query(
+                "UPDATE users SET last_login_at = \(session.createdAt) WHERE uid = \(session.uid)", logger: self.logger)
+            if let key { try await self.clearFailures(connection, key) }
+            try await self.audit(
+                connection,
+                AuditEvent(at: session.createdAt, kind: "login", uid: session.uid, sessionID: session.id, detail: session.dialect.rawValue))
+        }
+    }
+
+    public func rotate(
+        _ request: RotationRequest, decide: @escaping @Sendable (RotationInput) -> RotationDecision
+    ) async throws -> RotationResult {
+        let tokenHash = Data(request.tokenHash)
+        return try await transaction { connection in
+            if let key = request.clearing { try await self.clearFailures(connection, key) }
+            // Lock the session first: every rotation of this session, from any process, waits
+            // here, and the statements below (a fresh snapshot each, at READ COMMITTED) then see
+            // what the previous one committed.
+            let locked = try await self.rows(
+                connection,
+                """
+                SELECT s.id FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id
+                WHERE t.token_hash = \(tokenHash) FOR UPDATE OF s
+                """)
+            guard !locked.isEmpty else { return .notFound }
+            guard let row = try await self.rows(connection, "\(unescaped: Self.stateSelect) WHERE t.token_hash = \(tokenHash)").first
+            else { return .notFound }
+            let token = try Self.token(row, prefix: "t_")
+            let state = try Self.state(row)
+            switch decide(RotationInput(token: token, state: state)) {
+            case .rotate(let expiresAt):
+                let updated = try await self.rows(
+                    connection,
+                    """
+                    UPDATE refresh_tokens SET rotated_at = \(request.now), successor_hash = \(Data(request.successorHash))
+                    WHERE token_hash = \(tokenHash) AND rotated_at IS NULL RETURNING id
+                    """)
+                guard updated.count == 1 else { return .rejected(reason: "already-rotated") }
+                let successor = RefreshTokenRecord(
+                    id: request.successorID, tokenHash: request.successorHash, sessionID: token.sessionID,
+                    issuedAt: request.now, expiresAt: expiresAt)
+                try await self.insert(connection, successor)
+                return .rotated(state, successor: successor)
+            case .replay:
+                guard let hash = token.successorHash,
+                    let successorRow = try await self.rows(
+                        connection, "SELECT * FROM refresh_tokens WHERE token_hash = \(Data(hash))"
+                    ).first
+                else { return .rejected(reason: "successor-missing") }
+                return .replayed(state, successor: try Self.token(successorRow, prefix: ""))
+            case .revokeSession(let reason):
+                try await connection.query(
+                    """
+                    UPDATE sessions SET revoked_at = \(request.now), revoke_reason = \(reason)
+                    WHERE id = \(token.sessionID) AND revoked_at IS NULL
+                    """, logger: self.logger)
+                try await self.audit(
+                    connection,
+                    AuditEvent(at: request.now, kind: "refresh-reuse", uid: state.user.uid, sessionID: token.sessionID, detail: reason))
+                return .revoked(state, reason: reason)
+            case .reject(let reason):
+                return .rejected(reason: reason)
+            }
+        }
+    }
+
+    public func refreshToken(id: String, sessionID: String) async throws -> RefreshTokenRecord? {
+        try await rows("SELECT * FROM refresh_tokens WHERE id = \(id) AND session_id = \(sessionID)").first.map {
+            try Self.token($0, prefix: "")
+        }
+    }
+
+    public func sessionState(id: String) async throws -> SessionState? {
+        try await rows("\(unescaped: Self.sessionSelect) WHERE s.id = \(id)").first.map(Self.state)
+    }
+
+    public func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState? {
+        try await rows("\(unescaped: Self.stateSelect) WHERE t.token_hash = \(Data(refreshTokenHash))").first.map(Self.state)
+    }
+
+    public func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool {
+        try await transaction { connection in
+            guard
+                let row = try await self.rows(
+                    connection,
+                    """
+                    UPDATE sessions SET revoked_at = \(now), revoke_reason = \(reason)
+                    WHERE id = \(id) AND revoked_at IS NULL RETURNING uid
+                    """
+                ).first
+            else { return false }
+            let uid = try row["uid"].decode(String.self)
+            try await self.audit(connection, AuditEvent(at: now, kind: "session-revoked", uid: uid, sessionID: id, detail: reason))
+            return true
+        }
+    }
+
+    public func sessions(uid: String?, limit: Int) async throws -> [Session] {
+        let query: PostgresQuery =
+            if let uid {
+                "SELECT * FROM sessions WHERE uid = \(uid) ORDER BY created_at DESC, id LIMIT \(Int64(limit))"
+            } else {
+                "SELECT * FROM sessions ORDER BY created_at DESC, id LIMIT \(Int64(limit))"
+            }
+        return try await rows(query).map { try Self.session($0, prefix: "") }
+    }
+
+    // MARK: Housekeeping
+
+    /// Rows deleted per write transaction by ``sweep(cutoff:now:staleFailuresBefore:)``.
+    public static let sweepBatch = 500
+
+    public func sweep(cutoff: Int64, now: Int64, staleFailuresBefore: Int64) async throws -> SweepReport {
+        let batch = Int64(Self.sweepBatch)
+        func batches(_ query: PostgresQuery) async throws -> Int {
+            var total = 0
+            while true {
+                let deleted = try await transaction { connection in try await self.rows(connection, query).count }
+                total += deleted
+                if deleted < Self.sweepBatch { return total }
+            }
+        }
+        var report = SweepReport()
+        // Sessions first: their tokens go with them (ON DELETE CASCADE).
+        report.sessions = try await batches(
+            """
+            DELETE FROM sessions WHERE id IN (
+                SELECT id FROM sessions s
+                WHERE s.revoked_at < \(cutoff) OR s.absolute_expires_at < \(cutoff)
+                   OR NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id AND t.expires_at >= \(cutoff))
+                LIMIT \(batch) FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """)
+        report.refreshTokens = try await batches(
+            """
+            DELETE FROM refresh_tokens WHERE token_hash IN (
+                SELECT token_hash FROM refresh_tokens WHERE expires_at < \(cutoff) LIMIT \(batch) FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """)
+        report.loginFailures = try await batches(
+            """
+            DELETE FROM login_failures WHERE (domain_id, identifier) IN (
+                SELECT domain_id, identifier FROM login_failures
+                WHERE (locked_until IS NOT NULL AND locked_until <= \(now)) OR (locked_until IS NULL AND updated_at < \(staleFailuresBefore))
+                LIMIT \(batch) FOR UPDATE SKIP LOCKED)
+            RETURNING identifier
+            """)
+        return report
+    }
+
+    // MARK: Audit
+
+    public func recordAudit(_ event: AuditEvent) async throws {
+        try await transaction { connection in try await self.audit(connection, event) }
+    }
+
+    public func auditEvents(limit: Int) async throws -> [AuditEvent] {
+        try await rows("SELECT * FROM audit_events ORDER BY id DESC LIMIT \(Int64(limit))").map { row in
+            AuditEvent(
+                at: try row["at"].decode(Int64.self), kind: try row["kind"].decode(String.self), uid: try row["uid"].decode(String?.self),
+                sessionID: try row["session_id"].decode(String?.self), detail: try row["detail"].decode(String.self))
+        }
+    }
+}
+
+// MARK: - Transactions and queries
+
+extension PostgresStore {
+    /// Runs `body` in one READ COMMITTED transaction, retrying it when PostgreSQL aborts it
+    /// with a serialization failure or a deadlock (the transaction was rolled back, so running
+    /// it again is safe; `body` must not have other side effects).
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withConnection { connection in
+                    try await connection.query("BEGIN ISOLATION LEVEL READ COMMITTED", logger: self.logger)
+                    do {
+                        let value = try await body(connection)
+                        try await connection.query("COMMIT", logger: self.logger)
+                        return value
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                        throw error
+                    }
+                }
+            } catch let error as PSQLError where Self.isRetryable(error) && attempt < Self.maxAttempts {
+                logger.debug("transaction retried", metadata: ["sqlstate": "\(error.serverInfo?[.sqlState] ?? "")", "attempt": "\(attempt)"])
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 << attempt))))
+            }
+        }
+    }
+
+    /// Serialization failure or deadlock: PostgreSQL asks for the transaction to be retried.
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+
+    /// The rows of `query` outside any transaction.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+
+    func rows(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+
+    func clearFailures(_ connection: PostgresConnection, _ key: LoginAttemptKey) async throws {
+        try await connection.query(
+            "DELETE FROM login_failures WHERE domain_id = \(key.domainID) AND identifier = \(key.identifier)", logger: logger)
+    }
+
+    func insert(_ connection: PostgresConnection, _ token: RefreshTokenRecord) async throws {
+        try await connection.query(
+            """
+            INSERT INTO refresh_tokens (token_hash, id, session_id, issued_at, expires_at, rotated_at, successor_hash)
+            VALUES (\(Data(token.tokenHash)), \(token.id), \(token.sessionID), \(token.issuedAt), \(token.expiresAt),
+                    \(token.rotatedAt), \(token.successorHash.map { Data($0) }))
+            """, logger: logger)
+    }
+
+    func audit(_ connection: PostgresConnection, _ event: AuditEvent) async throws {
+        try await connection.query(
+            """
+            INSERT INTO audit_events (at, kind, uid, session_id, detail)
+            VALUES (\(event.at), \(event.kind), \(event.uid), \(event.sessionID), \(event.detail))
+            """, logger: logger)
+    }
+
+    /// Runs `body`, failing with a timeout when it has not finished after `limit` (a connection
+    /// that cannot be had while the server is down would otherwise wait indefinitely).
+    func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw SesameError(.unavailable, "the database did not answer within \(limit)")
+            }
+            return value
+        }
+    }
+
+    /// Names an error without its text: driver errors may carry connection details.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let state = error.serverInfo?[.sqlState] { return "PostgreSQL error \(state)" }
+            return "PostgreSQL \(error.code)"
+        }
+        if let error = error as? SesameError { return error.message }
+        return String(reflecting: type(of: error))
+    }
+
+    /// Turns constraint violations into ``SesameError``s that name the rule, not the SQL.
+    func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError where error.code == .server {
+            let state = error.serverInfo?[.sqlState] ?? ""
+            let constraint = error.serverInfo?[.constraintName] ?? ""
+            switch (state, constraint) {
+            case ("23503", _): throw SesameError(.notFound, "a referenced record does not exist")
+            case ("23505", "domains_name_unique"): throw SesameError(.conflict, "a domain with that name exists")
+            case ("23505", "users_email_unique"): throw SesameError(.conflict, "that e-mail is already registered in the domain")
+            case ("23505", "users_phone_unique"): throw SesameError(.conflict, "that phone number is already registered in the domain")
+            case ("23505", "users_username_unique"): throw SesameError(.conflict, "that user name is taken in the domain")
+            case ("23505", _): throw SesameError(.conflict, "the record already exists")
+            case (let s, _) where s.hasPrefix("23"): throw SesameError(.invalidInput, "the record breaks a rule of the schema")
+            default: throw error
+            }
+        }
+    }
+}
+
+// MARK: - Row mapping
+
+extension PostgresStore {
+    /// A refresh token with its session, user and domain, columns prefixed to stay apart.
+    static let stateSelect = """
+        SELECT t.token_hash AS t_token_hash, t.id AS t_id, t.session_id AS t_session_id, t.issued_at AS t_issued_at,
+               t.expires_at AS t_expires_at, t.rotated_at AS t_rotated_at, t.successor_hash AS t_successor_hash,
+               \(sessionColumns)
+        FROM refresh_tokens t
+        JOIN sessions s ON s.id = t.session_id
+        JOIN users u ON u.uid = s.uid
+        JOIN domains d ON d.id = u.domain_id
+        """
+
+    static let sessionSelect = """
+        SELECT \(sessionColumns)
+        FROM sessions s
+        JOIN users u ON u.uid = s.uid
+        JOIN domains d ON d.id = u.domain_id
+        """
+
+    static let sessionColumns = """
+        s.id AS s_id, s.uid AS s_uid, s.dialect AS s_dialect, s.client_id AS s_client_id, s.created_at AS s_created_at,
+               s.absolute_expires_at AS s_absolute_expires_at, s.revoked_at AS s_revoked_at, s.revoke_reason AS s_revoke_reason,
+               u.uid AS u_uid, u.domain_id AS u_domain_id, u.email AS u_email, u.phone AS u_phone,
+               u.international_code AS u_international_code, u.username AS u_username, u.nickname AS u_nickname,
+               u.password_hash AS u_password_hash, u.enabled AS u_enabled, u.registered_at AS u_registered_at,
+               u.last_login_at AS u_last_login_at,
+               d.id AS d_id, d.name AS d_name, d.secret AS d_secret, d.enabled AS d_enabled, d.created_at AS d_created_at
+        """
+
+    static func domain(_ row: PostgresRandomAccessRow, prefix p: String) throws -> UserDomain {
+        UserDomain(
+            id: try row[p + "id"].decode(Int64.self), name: try row[p + "name"].decode(String.self),
+            secret: try row[p + "secret"].decode(String.self), enabled: try row[p + "enabled"].decode(Bool.self),
+            createdAt: try row[p + "created_at"].decode(Int64.self))
+    }
+
+    static func user(_ row: PostgresRandomAccessRow, prefix p: String) throws -> User {
+        User(
+            uid: try row[p + "uid"].decode(String.self), domainID: try row[p + "domain_id"].decode(Int64.self),
+            email: try row[p + "email"].decode(String?.self), phone: try row[p + "phone"].decode(String?.self),
+            internationalCode: try row[p + "international_code"].decode(String?.self),
+            username: try row[p + "username"].decode(String?.self), nickname: try row[p + "nickname"].decode(String?.self),
+            passwordHash: try row[p + "password_hash"].decode(String.self), enabled: try row[p + "enabled"].decode(Bool.self),
+            registeredAt: try row[p + "registered_at"].decode(Int64.self), lastLoginAt: try row[p + "last_login_at"].decode(Int64?.self))
+    }
+
+    static func session(_ row: PostgresRandomAccessRow, prefix p: String) throws -> Session {
+        Session(
+            id: try row[p + "id"].decode(String.self), uid: try row[p + "uid"].decode(String.self),
+            dialect: Dialect(rawValue: try row[p + "dialect"].decode(String.self)) ?? .enduser,
+            clientID: try row[p + "client_id"].decode(String?.self), createdAt: try row[p + "created_at"].decode(Int64.self),
+            absoluteExpiresAt: try row[p + "absolute_expires_at"].decode(Int64?.self),
+            revokedAt: try row[p + "revoked_at"].decode(Int64?.self), revokeReason: try row[p + "revoke_reason"].decode(String?.self))
+    }
+
+    static func state(_ row: PostgresRandomAccessRow) throws -> SessionState {
+        SessionState(session: try session(row, prefix: "s_"), user: try user(row, prefix: "u_"), domain: try domain(row, prefix: "d_"))
+    }
+
+    static func token(_ row: PostgresRandomAccessRow, prefix p: String) throws -> RefreshTokenRecord {
+        RefreshTokenRecord(
+            id: try row[p + "id"].decode(String.self), tokenHash: Array(try row[p + "token_hash"].decode(Data.self)),
+            sessionID: try row[p + "session_id"].decode(String.self), issuedAt: try row[p + "issued_at"].decode(Int64.self),
+            expiresAt: try row[p + "expires_at"].decode(Int64.self), rotatedAt: try row[p + "rotated_at"].decode(Int64?.self),
+            successorHash: try row[p + "successor_hash"].decode(Data?.self).map { Array($0) })
+    }
+}
