@@ -125,6 +125,10 @@ let package = Package(
             dependencies: [
                 "SesameCore", "SesameSQLite", "SesamePostgres", "SesameServer", "SesameTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
