@@ -6,7 +6,8 @@
 /// `SESAME_SESSION_ABSOLUTE_TTL` (0 = none), `SESAME_REFRESH_GRACE`,
 /// `SESAME_LOCKOUT_THRESHOLD` (count), `SESAME_LOCKOUT_SECONDS`, `SESAME_BCRYPT_COST`,
 /// `SESAME_ISSUER`, `SESAME_KANFANG_DOMAIN`, `SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS`,
-/// `SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS`.
+/// `SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS`, `SESAME_IP_LOGIN_FAILURES`, `SESAME_IP_LOGIN_WINDOW`,
+/// `SESAME_IP_REFRESHES`, `SESAME_IP_REFRESH_WINDOW`, `SESAME_IP_LIMIT_EXEMPT`.
 public struct SesameConfiguration: Sendable, Equatable {
     /// Lifetimes of one dialect's tokens, in seconds.
     public struct Lifetimes: Sendable, Equatable {
@@ -41,6 +42,9 @@ public struct SesameConfiguration: Sendable, Equatable {
     /// When true, enduser logins answer 5031/5004 for unknown accounts instead of the
     /// wrong-password code. Off by default: it lets anyone enumerate accounts.
     public var enduserRevealUnknownAccounts: Bool = false
+
+    /// Per-client-address limits on failed logins and refreshes.
+    public var clientLimits = ClientLimits()
 
     public init() {}
 
@@ -94,6 +98,18 @@ public struct SesameConfiguration: Sendable, Equatable {
         c.kanfangRefreshRequiresCredentials =
             try env.flag("SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS") ?? c.kanfangRefreshRequiresCredentials
         c.enduserRevealUnknownAccounts = try env.flag("SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS") ?? c.enduserRevealUnknownAccounts
+        c.clientLimits.loginFailures =
+            try env.integer("SESAME_IP_LOGIN_FAILURES", in: 0...1_000_000, rule: "a count; 0 turns the limit off")
+            ?? c.clientLimits.loginFailures
+        c.clientLimits.loginWindow =
+            try env.integer("SESAME_IP_LOGIN_WINDOW", in: 1...86_400, rule: "from 1 to 86400 seconds") ?? c.clientLimits.loginWindow
+        c.clientLimits.refreshes =
+            try env.integer("SESAME_IP_REFRESHES", in: 0...10_000_000, rule: "a count; 0 turns the limit off") ?? c.clientLimits.refreshes
+        c.clientLimits.refreshWindow =
+            try env.integer("SESAME_IP_REFRESH_WINDOW", in: 1...86_400, rule: "from 1 to 86400 seconds") ?? c.clientLimits.refreshWindow
+        if let v = env.text("SESAME_IP_LIMIT_EXEMPT") {
+            c.clientLimits.exempt = try IPAddressRange.list(v, setting: "SESAME_IP_LIMIT_EXEMPT")
+        }
         return c
     }
 }

@@ -30,6 +30,8 @@ public struct SesameError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let notFound = Code("notFound")
         /// The store did not answer in time (database down or unreachable); worth retrying later.
         public static let unavailable = Code("unavailable")
+        /// The client's address used up a per-address limit (see ``ClientLimits``).
+        public static let rateLimited = Code("rateLimited")
     }
 
     public let code: Code
@@ -39,12 +41,15 @@ public struct SesameError: Error, Sendable, Equatable, CustomStringConvertible {
     public var attemptsLeft: Int?
     /// For ``Code/frozen``: when the freeze ends (Unix seconds).
     public var frozenUntil: Int64?
+    /// For ``Code/rateLimited``: seconds until the client may try again.
+    public var retryAfter: Int64?
 
-    public init(_ code: Code, _ message: String, attemptsLeft: Int? = nil, frozenUntil: Int64? = nil) {
+    public init(_ code: Code, _ message: String, attemptsLeft: Int? = nil, frozenUntil: Int64? = nil, retryAfter: Int64? = nil) {
         self.code = code
         self.message = message
         self.attemptsLeft = attemptsLeft
         self.frozenUntil = frozenUntil
+        self.retryAfter = retryAfter
     }
 
     public static func == (lhs: SesameError, rhs: SesameError) -> Bool { lhs.code == rhs.code }

@@ -12,6 +12,8 @@ public struct TokenService: Sendable {
     /// The `iss` claim of new tokens.
     public let issuer: String
     public let logger: Logger
+    /// Per-client-address limits on failed logins and refreshes.
+    public let limiter: ClientLimiter
     /// Longest a password check waits for attempts in flight on the same identifier to end.
     public var claimPatience: Duration = .seconds(5)
 
@@ -41,6 +43,7 @@ public struct TokenService: Sendable {
         self.deriver = deriver
         self.issuer = issuer
         self.logger = logger
+        self.limiter = ClientLimiter(limits: configuration.clientLimits, clock: clock)
     }
 
     // MARK: Login
@@ -54,11 +57,15 @@ public struct TokenService: Sendable {
     /// - Throws: ``SesameError`` with ``SesameError/Code/frozen``,
     ///   ``SesameError/Code/invalidCredentials`` (with `attemptsLeft`),
     ///   ``SesameError/Code/unknownAccount``, ``SesameError/Code/userDisabled``,
-    ///   ``SesameError/Code/domainDisabled``.
+    ///   ``SesameError/Code/domainDisabled``, ``SesameError/Code/rateLimited``.
+    ///
+    /// - Parameter client: the caller's IP address, for the per-address limits; `nil` when unknown.
     public func login(
-        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, clientID: String? = nil
+        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, clientID: String? = nil,
+        from client: String? = nil
     ) async throws -> TokenPair {
-        let (user, key) = try await checkPassword(domain: domain, identifier: identifier, password: password, dialect: dialect)
+        let (user, key) = try await checkPassword(
+            domain: domain, identifier: identifier, password: password, dialect: dialect, from: client)
         let now = clock.unixNow()
         let lifetimes = configuration.lifetimes(for: dialect)
         var absoluteEnd: Int64?
@@ -81,12 +88,29 @@ public struct TokenService: Sendable {
     /// lockout. On success the caller must clear the returned key's count in its own write
     /// (``SesameStore/createSession(_:firstToken:clearing:)`` or a rotation's `clearing`).
     ///
-    /// - Throws: as ``login(domain:identifier:password:dialect:clientID:)``.
+    /// - Throws: as ``login(domain:identifier:password:dialect:clientID:from:)``.
     ///
-    /// - Parameter expectedUID: when set, a password that is right for another account counts
-    ///   as a failure (kanfang's refresh credentials must name the session's own user).
+    /// - Parameters:
+    ///   - expectedUID: when set, a password that is right for another account counts as a
+    ///     failure (kanfang's refresh credentials must name the session's own user).
+    ///   - client: the caller's IP address: an address over its failed-login limit is refused
+    ///     before anything is checked or counted, and every failure counts towards it.
     public func checkPassword(
-        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, expectedUID: String? = nil
+        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, expectedUID: String? = nil,
+        from client: String? = nil
+    ) async throws -> (User, LoginAttemptKey) {
+        try limiter.admitLogin(from: client)
+        do {
+            return try await verifyPassword(
+                domain: domain, identifier: identifier, password: password, dialect: dialect, expectedUID: expectedUID)
+        } catch let error as SesameError where [.invalidCredentials, .unknownAccount, .frozen].contains(error.code) {
+            limiter.recordLoginFailure(from: client)
+            throw error
+        }
+    }
+
+    func verifyPassword(
+        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, expectedUID: String?
     ) async throws -> (User, LoginAttemptKey) {
         guard domain.enabled else { throw SesameError(.domainDisabled, "user domain is disabled") }
         let key = LoginAttemptKey(domainID: domain.id, identifier: identifier.lockoutKey)
@@ -179,10 +203,13 @@ public struct TokenService: Sendable {
     /// revokes its whole session.
     ///
     /// - Throws: ``SesameError`` with ``SesameError/Code/invalidToken`` for anything that is
-    ///   not a live, current (or just-rotated) token of this dialect and client.
+    ///   not a live, current (or just-rotated) token of this dialect and client;
+    ///   ``SesameError/Code/rateLimited`` when `client` used up its refreshes (nothing consumed).
     public func refresh(
-        _ credential: RefreshCredential, dialect: Dialect, clientID: String? = nil, clearing key: LoginAttemptKey? = nil
+        _ credential: RefreshCredential, dialect: Dialect, clientID: String? = nil, clearing key: LoginAttemptKey? = nil,
+        from client: String? = nil
     ) async throws -> TokenPair {
+        try limiter.admitRefresh(from: client)
         let now = clock.unixNow()
         let tokenHash: [UInt8]
         let binding: [UInt8]

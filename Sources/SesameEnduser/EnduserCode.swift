@@ -28,6 +28,9 @@ public struct EnduserCode: Sendable, Equatable {
     public static let tokenMissing = EnduserCode(5106, "请输入token")
     public static let refreshTokenMissing = EnduserCode(5115, "请输入刷新 token")
     public static let frozen = EnduserCode(5147, "账号被冻结，请20分钟后再登录")
+    /// Too many failed logins or refreshes from the client's address (the family's "blocked for
+    /// abnormal behaviour"); the HTTP `Retry-After` header says when to try again.
+    public static let blocked = EnduserCode(5325, "检测到异常行为，已被限制访问，请稍后再试")
     public static let signatureWrong = EnduserCode(5420, "签名验证失败")
     public static let signatureMissing = EnduserCode(5550, "请输入签名")
     /// Not a code of the family's table: a path under the dialect that does not exist.

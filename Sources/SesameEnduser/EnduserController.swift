@@ -23,9 +23,16 @@ public struct EnduserController: Sendable {
     /// Adds the dialect's routes under ``prefix``.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let group = router.group(RouterPath(Self.prefix))
-        group.post("emailPwdLogin") { request, _ in await answer { try await emailLogin(request) } }
-        group.post("phonePwdLogin") { request, _ in await answer { try await phoneLogin(request) } }
-        group.put("refreshToken") { request, _ in await answer { try await refresh(request) } }
+        let addresses = limits.clientAddresses
+        group.post("emailPwdLogin") { request, context in
+            await answer { try await emailLogin(request, client: addresses.clientAddress(request, context)) }
+        }
+        group.post("phonePwdLogin") { request, context in
+            await answer { try await phoneLogin(request, client: addresses.clientAddress(request, context)) }
+        }
+        group.put("refreshToken") { request, context in
+            await answer { try await refresh(request, client: addresses.clientAddress(request, context)) }
+        }
         group.get("userInfo") { request, _ in await answer { try await userInfo(request) } }
         group.delete("userLogout") { request, _ in await answer { try await logout(request) } }
     }
@@ -40,7 +47,7 @@ public struct EnduserController: Sendable {
 
     // MARK: Endpoints
 
-    func emailLogin(_ request: Request) async throws -> Response {
+    func emailLogin(_ request: Request, client: String?) async throws -> Response {
         let params = try await RequestParameters.read(from: request, bodyLimit: limits.maxBodyBytes)
         guard let emailValue = params["email"], emailValue != .text("") else { return EnduserEnvelope.failure(.emailMissing) }
         guard case .text(let email) = emailValue, AccountRules.isValidEmail(email) else {
@@ -54,11 +61,12 @@ public struct EnduserController: Sendable {
                 return EnduserEnvelope.failure(.signatureWrong)
             }
             return try await login(
-                domain: c.domain, identifier: .email(AccountRules.normalizedEmail(email)), password: c.password, kind: .email)
+                domain: c.domain, identifier: .email(AccountRules.normalizedEmail(email)), password: c.password, kind: .email,
+                client: client)
         }
     }
 
-    func phoneLogin(_ request: Request) async throws -> Response {
+    func phoneLogin(_ request: Request, client: String?) async throws -> Response {
         let params = try await RequestParameters.read(from: request, bodyLimit: limits.maxBodyBytes)
         guard let phoneValue = params["phone"], phoneValue != .text("") else { return EnduserEnvelope.failure(.phoneMissing) }
         guard case .text(let phone) = phoneValue, AccountRules.isValidPhone(phone) else {
@@ -80,11 +88,12 @@ public struct EnduserController: Sendable {
                 return EnduserEnvelope.failure(.signatureWrong)
             }
             return try await login(
-                domain: c.domain, identifier: .phone(internationalCode: code, number: phone), password: c.password, kind: .phone)
+                domain: c.domain, identifier: .phone(internationalCode: code, number: phone), password: c.password, kind: .phone,
+                client: client)
         }
     }
 
-    func refresh(_ request: Request) async throws -> Response {
+    func refresh(_ request: Request, client: String?) async throws -> Response {
         let params = try await RequestParameters.read(from: request, bodyLimit: limits.maxBodyBytes)
         guard let value = params["refreshToken"], value != .text("") else {
             return EnduserEnvelope.failure(.refreshTokenMissing)
@@ -92,7 +101,7 @@ public struct EnduserController: Sendable {
         guard case .text(let raw) = value else { return EnduserEnvelope.failure(.tokenInvalid) }
         let token = BearerToken.strip(raw)
         guard !token.isEmpty else { return EnduserEnvelope.failure(.refreshTokenMissing) }
-        let pair = try await service.refresh(.refreshToken(token), dialect: .enduser)
+        let pair = try await service.refresh(.refreshToken(token), dialect: .enduser, from: client)
         return EnduserEnvelope.success(Self.encode(pair))
     }
 
@@ -150,9 +159,12 @@ public struct EnduserController: Sendable {
 
     enum LoginKind { case email, phone }
 
-    func login(domain: UserDomain, identifier: AccountIdentifier, password: String, kind: LoginKind) async throws -> Response {
+    func login(
+        domain: UserDomain, identifier: AccountIdentifier, password: String, kind: LoginKind, client: String?
+    ) async throws -> Response {
         do {
-            let pair = try await service.login(domain: domain, identifier: identifier, password: password, dialect: .enduser)
+            let pair = try await service.login(
+                domain: domain, identifier: identifier, password: password, dialect: .enduser, from: client)
             return EnduserEnvelope.success(Self.encode(pair))
         } catch let error as SesameError where error.code == .invalidCredentials {
             let left = error.attemptsLeft ?? 1
@@ -173,6 +185,7 @@ public struct EnduserController: Sendable {
             case .invalidToken: return EnduserEnvelope.failure(.tokenInvalid)
             case .domainDisabled: return EnduserEnvelope.failure(.domainDisabled)
             case .userDisabled: return EnduserEnvelope.failure(.userUnavailable)
+            case .rateLimited: return RetryAfter.add(error.retryAfter, to: EnduserEnvelope.failure(.blocked))
             default:
                 service.logger.error("enduser request failed", metadata: ["code": "\(error.code)"])
                 return EnduserEnvelope.failure(.serviceError)

@@ -27,8 +27,13 @@ public struct KanfangController: Sendable {
     /// Adds the dialect's routes under ``prefix``.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let group = router.group(RouterPath(Self.prefix))
-        group.get("GetAccessToken") { request, _ in await answer { try await getAccessToken(request) } }
-        group.get("RefreshToken") { request, _ in await answer { try await refreshToken(request) } }
+        let addresses = limits.clientAddresses
+        group.get("GetAccessToken") { request, context in
+            await answer { try await getAccessToken(request, client: addresses.clientAddress(request, context)) }
+        }
+        group.get("RefreshToken") { request, context in
+            await answer { try await refreshToken(request, client: addresses.clientAddress(request, context)) }
+        }
     }
 
     /// Answers unknown paths and wrong methods under ``prefix`` with state 403 in the envelope.
@@ -39,7 +44,7 @@ public struct KanfangController: Sendable {
         }
     }
 
-    func getAccessToken(_ request: Request) async throws -> Response {
+    func getAccessToken(_ request: Request, client: String?) async throws -> Response {
         let params = try await RequestParameters.read(from: request, bodyLimit: limits.maxBodyBytes)
         guard let authKey = params.text("authKey"), let authValue = params.text("authValue"),
             authKey.utf8.count <= 320, authValue.utf8.count <= Self.maxSecretBytes
@@ -48,15 +53,19 @@ public struct KanfangController: Sendable {
             return KanfangEnvelope.failure(.authenticationFailed, "authentication failed")
         }
         do {
-            let pair = try await service.login(domain: domain, identifier: .anyOf(authKey), password: authValue, dialect: .kanfang)
+            let pair = try await service.login(
+                domain: domain, identifier: .anyOf(authKey), password: authValue, dialect: .kanfang, from: client)
             return KanfangEnvelope.success(Self.encode(pair))
         } catch let error as SesameError where error.code == .invalidCredentials || error.code == .unknownAccount {
             return KanfangEnvelope.failure(.authenticationFailed, "authentication failed")
         }
     }
 
-    func refreshToken(_ request: Request) async throws -> Response {
+    func refreshToken(_ request: Request, client: String?) async throws -> Response {
         let params = try await RequestParameters.read(from: request, bodyLimit: limits.maxBodyBytes)
+        // Counted before the password check, so that a refused refresh leaves no claimed
+        // lockout slot behind; the rotation below then passes no address.
+        try service.limiter.admitRefresh(from: client)
         guard let token = Self.authorization(request, params) else {
             return KanfangEnvelope.failure(.tokenRefreshFailed, "token refresh failed")
         }
@@ -72,8 +81,8 @@ public struct KanfangController: Sendable {
             do {
                 (_, verified) = try await service.checkPassword(
                     domain: domain, identifier: .anyOf(authKey), password: authValue, dialect: .kanfang,
-                    expectedUID: state.user.uid)
-            } catch is SesameError {
+                    expectedUID: state.user.uid, from: client)
+            } catch let error as SesameError where error.code != .rateLimited {
                 return KanfangEnvelope.failure(.tokenRefreshFailed, "token refresh failed")
             }
         }
@@ -104,6 +113,9 @@ public struct KanfangController: Sendable {
             switch error.code {
             case .frozen: return KanfangEnvelope.failure(.rejected, "account frozen, try again later")
             case .domainDisabled, .userDisabled: return KanfangEnvelope.failure(.rejected, "request rejected")
+            case .rateLimited:
+                return RetryAfter.add(
+                    error.retryAfter, to: KanfangEnvelope.failure(.rejected, "too many requests from this address, try again later"))
             case .invalidCredentials, .unknownAccount: return KanfangEnvelope.failure(.authenticationFailed, "authentication failed")
             case .invalidToken: return KanfangEnvelope.failure(.tokenRefreshFailed, "token refresh failed")
             default:

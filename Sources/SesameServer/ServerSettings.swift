@@ -6,7 +6,7 @@ import SesameHTTP
 ///
 /// Environment keys beyond ``SesameConfiguration``'s: `SESAME_DATABASE_URL`, `SESAME_HOST`,
 /// `SESAME_PORT`, `SESAME_MAX_BODY_BYTES`, `SESAME_IDLE_TIMEOUT`, `SESAME_SWEEP_INTERVAL`,
-/// `SESAME_SWEEP_RETENTION`, `SESAME_LOG_LEVEL`, `SESAME_DATABASE_POOL_SIZE`, `SESAME_DATABASE_WAIT`.
+/// `SESAME_SWEEP_RETENTION`, `SESAME_LOG_LEVEL`, `SESAME_DATABASE_POOL_SIZE`, `SESAME_DATABASE_WAIT`, `SESAME_TRUSTED_PROXIES`.
 public struct ServerSettings: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
@@ -45,6 +45,9 @@ public struct ServerSettings: Sendable, Equatable {
             try env.integer("SESAME_DATABASE_POOL_SIZE", in: 1...1_000, rule: "from 1 to 1000 connections").map { Int($0) } ?? s.store.poolSize
         s.store.waitSeconds =
             try env.integer("SESAME_DATABASE_WAIT", in: 0...3_600, rule: "from 0 to 3600 seconds") ?? s.store.waitSeconds
+        if let v = env.text("SESAME_TRUSTED_PROXIES") {
+            s.limits.clientAddresses.trustedProxies = try IPAddressRange.list(v, setting: "SESAME_TRUSTED_PROXIES")
+        }
         if let v = env.text("SESAME_LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: v.lowercased()) else {
                 throw SesameError(.invalidInput, "SESAME_LOG_LEVEL must be trace, debug, info, notice, warning, error or critical")

@@ -11,8 +11,8 @@ import SesameKanfang
 /// Builds the HTTP application: both dialects on one token core, plus `/health`.
 public enum SesameApplication {
     /// The router with every route; used directly by in-process tests.
-    public static func router(service: TokenService, limits: HTTPLimits) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public static func router(service: TokenService, limits: HTTPLimits) -> Router<SesameRequestContext> {
+        let router = Router(context: SesameRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: service.logger))
         router.get("health") { _, _ -> Response in
             do {

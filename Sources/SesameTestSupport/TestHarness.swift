@@ -131,7 +131,7 @@ public struct TestHarness: Sendable {
     }
 
     /// The full router, for `app.test(.router)`.
-    public func router(limits: HTTPLimits = HTTPLimits()) -> Router<BasicRequestContext> {
+    public func router(limits: HTTPLimits = HTTPLimits()) -> Router<SesameRequestContext> {
         SesameApplication.router(service: service, limits: limits)
     }
 

@@ -51,6 +51,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between store sweeps; 0 = off (SESAME_SWEEP_INTERVAL).") var sweepInterval: String?
     @Option(help: "Seconds ended sessions and expired tokens are kept (SESAME_SWEEP_RETENTION).") var sweepRetention: String?
     @Option(help: "PostgreSQL: most connections this process opens (SESAME_DATABASE_POOL_SIZE).") var databasePoolSize: String?
+    @Option(help: "Failed logins per window per client address; 0 = off (SESAME_IP_LOGIN_FAILURES).") var ipLoginFailures: String?
+    @Option(help: "Seconds of the failed-login window (SESAME_IP_LOGIN_WINDOW).") var ipLoginWindow: String?
+    @Option(help: "Refreshes per window per client address; 0 = off (SESAME_IP_REFRESHES).") var ipRefreshes: String?
+    @Option(help: "Seconds of the refresh window (SESAME_IP_REFRESH_WINDOW).") var ipRefreshWindow: String?
+    @Option(help: "Addresses/CIDR blocks never limited, comma-separated (SESAME_IP_LIMIT_EXEMPT).") var ipLimitExempt: String?
+    @Option(help: "Proxies whose X-Forwarded-For is believed, comma-separated (SESAME_TRUSTED_PROXIES).") var trustedProxies: String?
     @Option(help: "PostgreSQL: seconds to wait for the server at start, retrying (SESAME_DATABASE_WAIT).") var databaseWait: String?
 
     /// Every flag with the environment variable it overrides.
@@ -69,6 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
             ("SESAME_MAX_BODY_BYTES", maxBodyBytes), ("SESAME_IDLE_TIMEOUT", idleTimeout),
             ("SESAME_SWEEP_INTERVAL", sweepInterval), ("SESAME_SWEEP_RETENTION", sweepRetention),
             ("SESAME_DATABASE_POOL_SIZE", databasePoolSize), ("SESAME_DATABASE_WAIT", databaseWait),
+            ("SESAME_IP_LOGIN_FAILURES", ipLoginFailures), ("SESAME_IP_LOGIN_WINDOW", ipLoginWindow),
+            ("SESAME_IP_REFRESHES", ipRefreshes), ("SESAME_IP_REFRESH_WINDOW", ipRefreshWindow),
+            ("SESAME_IP_LIMIT_EXEMPT", ipLimitExempt), ("SESAME_TRUSTED_PROXIES", trustedProxies),
         ]
     }
 

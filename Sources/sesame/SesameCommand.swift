@@ -36,6 +36,12 @@ struct SesameCommand: AsyncParsableCommand {
               SESAME_LOG_LEVEL           (info) trace, debug, info, notice, warning, error, critical
               SESAME_DATABASE_POOL_SIZE  (10) PostgreSQL connections per process
               SESAME_DATABASE_WAIT       (30) seconds to wait for PostgreSQL at start, retrying
+              SESAME_IP_LOGIN_FAILURES   (30) failed logins per client address per window; 0 = off
+              SESAME_IP_LOGIN_WINDOW     (600)
+              SESAME_IP_REFRESHES        (600) refreshes per client address per window; 0 = off
+              SESAME_IP_REFRESH_WINDOW   (60)
+              SESAME_IP_LIMIT_EXEMPT     (127.0.0.0/8,::1) addresses and CIDR blocks never limited
+              SESAME_TRUSTED_PROXIES     (none) proxies whose X-Forwarded-For names the client
             """,
         subcommands: [ServeCommand.self, DomainCommand.self, UserCommand.self, SessionCommand.self]
     )
