@@ -17,7 +17,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var exp: Int64
     /// Always `AccessToken`.
     public var type: String
-    /// enduser tokens carry the user domain's name.
+    /// enduser tokens carry the user domain's name, oauth tokens the `client_id`.
     public var aud: String?
     /// kanfang tokens carry the binding of the refresh token issued with them (Base64URL), so
     /// that kanfang's `RefreshToken` can derive the same successor from the access token as

@@ -1,4 +1,4 @@
-/// What the `sesame` CLI does to a store: domains, users, sessions. Validates input the way
+/// What the `sesame` CLI does to a store: domains, users, oauth clients, sessions. Validates input the way
 /// the login paths will expect it, and leaves uniqueness to the store's constraints.
 public struct Administration: Sendable {
     public let store: any SesameStore
@@ -114,6 +114,56 @@ public struct Administration: Sendable {
     public func enableUser(uid: String) async throws {
         guard try await store.setUserEnabled(uid: uid) else { throw SesameError(.notFound, "no user \(uid)") }
         try await store.recordAudit(AuditEvent(at: clock.unixNow(), kind: "user-enabled", uid: uid))
+    }
+
+    /// Registers an oauth client of `domain`; with a `secret` it is confidential (the secret is
+    /// stored only as a hash), without one it is public. Records a `client-added` audit event.
+    ///
+    /// - Throws: ``SesameError/Code/invalidInput`` for a malformed `client_id` or secret,
+    ///   ``SesameError/Code/notFound`` for an unknown domain, ``SesameError/Code/conflict`` when
+    ///   the `client_id` is taken.
+    @discardableResult
+    public func addClient(id: String, domain domainName: String, secret: String?) async throws -> OAuthClient {
+        guard OAuthClient.isValidID(id) else {
+            throw SesameError(.invalidInput, "client_id must match ^[A-Za-z0-9._~-]{1,128}$")
+        }
+        if let secret, !OAuthClient.isValidSecret(secret) {
+            throw SesameError(.invalidInput, "client secret must be 6 to 256 bytes without control characters")
+        }
+        guard let domain = try await store.domain(named: domainName) else {
+            throw SesameError(.notFound, "no domain named \(domainName)")
+        }
+        let hasher = try await ClientSecretHasher.load(from: store)
+        let now = clock.unixNow()
+        let client = OAuthClient(id: id, domainID: domain.id, secretHash: secret.map(hasher.hash), createdAt: now)
+        try await store.createClient(client)
+        try await store.recordAudit(
+            AuditEvent(at: now, kind: "client-added", detail: "\(id) in \(domain.name), \(client.isConfidential ? "confidential" : "public")"))
+        return client
+    }
+
+    /// Removes an oauth client and revokes every session it created. Records a
+    /// `client-removed` audit event.
+    /// - Throws: ``SesameError/Code/notFound`` when no such client.
+    public func removeClient(id: String) async throws {
+        let now = clock.unixNow()
+        guard try await store.removeClient(id: id, at: now) else { throw SesameError(.notFound, "no client \(id)") }
+        try await store.recordAudit(AuditEvent(at: now, kind: "client-removed", detail: id))
+    }
+
+    /// Registered clients with their domains' names, optionally of one domain, by `client_id`.
+    /// - Throws: ``SesameError/Code/notFound`` for an unknown domain.
+    public func clients(domain domainName: String? = nil) async throws -> [(client: OAuthClient, domain: String)] {
+        let domains = try await store.domains()
+        var domainID: Int64?
+        if let domainName {
+            guard let d = domains.first(where: { $0.name == domainName }) else {
+                throw SesameError(.notFound, "no domain named \(domainName)")
+            }
+            domainID = d.id
+        }
+        let names = Dictionary(uniqueKeysWithValues: domains.map { ($0.id, $0.name) })
+        return try await store.clients(domainID: domainID).map { ($0, names[$0.domainID] ?? "?") }
     }
 
     /// Revokes one session.

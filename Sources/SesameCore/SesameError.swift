@@ -32,6 +32,8 @@ public struct SesameError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let unavailable = Code("unavailable")
         /// The client's address used up a per-address limit (see ``ClientLimits``).
         public static let rateLimited = Code("rateLimited")
+        /// An oauth client is unknown, or its secret is missing or wrong.
+        public static let invalidClient = Code("invalidClient")
     }
 
     public let code: Code

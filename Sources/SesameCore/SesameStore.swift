@@ -47,6 +47,20 @@ public protocol SesameStore: Sendable {
     /// Enables a user; `false` when no such user.
     func setUserEnabled(uid: String) async throws -> Bool
 
+    // MARK: OAuth clients
+
+    /// Registers `client`. Throws ``SesameError/Code/conflict`` when its `client_id` is taken,
+    /// ``SesameError/Code/notFound`` when its domain does not exist.
+    func createClient(_ client: OAuthClient) async throws
+    /// The client with this `client_id`; `nil` when none.
+    func client(id: String) async throws -> OAuthClient?
+    /// Clients, optionally of one domain, ordered by `client_id`.
+    func clients(domainID: Int64?) async throws -> [OAuthClient]
+    /// Deletes the client and revokes every live session it created (reason `client-removed`),
+    /// in one transaction; `false` when no such client. A client registered later under the
+    /// same `client_id` inherits nothing: the old sessions stay revoked.
+    func removeClient(id: String, at now: Int64) async throws -> Bool
+
     // MARK: Lockout
 
     /// Claims the next login attempt of `key`, before the password is checked, so that
@@ -77,6 +91,10 @@ public protocol SesameStore: Sendable {
 
     /// The refresh token with this id (an access token's `jti`) in this session; `nil` when unknown.
     func refreshToken(id: String, sessionID: String) async throws -> RefreshTokenRecord?
+
+    /// The refresh token with SHA-256 `hash`, used or current; `nil` when unknown. (For
+    /// introspection and revocation, which must not consume it.)
+    func refreshToken(hash: [UInt8]) async throws -> RefreshTokenRecord?
 
     /// The session with its user and domain; `nil` when unknown.
     func sessionState(id: String) async throws -> SessionState?
@@ -181,7 +199,7 @@ public enum RotationResult: Sendable {
 public struct AuditEvent: Sendable, Equatable {
     public var at: Int64
     /// `login`, `login-failed`, `lockout`, `refresh-reuse`, `logout`, `session-revoked`,
-    /// `user-disabled`, `domain-added`, ...
+    /// `user-disabled`, `domain-added`, `client-added`, `client-removed`, ...
     public var kind: String
     public var uid: String?
     public var sessionID: String?

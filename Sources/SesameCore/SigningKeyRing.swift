@@ -14,6 +14,8 @@ public struct SigningKeyRing: Sendable {
     private let algorithms: [String: String]
     /// The `kid` new tokens are signed with.
     public let activeKid: String
+    /// The public keys of the ring (signing and retired), for `/.well-known/jwks.json`.
+    public let publicKeySet: JSONWebKeySet
 
     /// Loads the store's keys, generating an ES256 key on first start.
     public static func load(from store: any SesameStore, clock: any SesameClock) async throws -> SigningKeyRing {
@@ -47,6 +49,7 @@ public struct SigningKeyRing: Sendable {
         self.keys = collection
         self.algorithms = algorithms
         self.activeKid = active
+        self.publicKeySet = try JSONWebKeySet(records: records)
     }
 
     /// A signed compact JWT of `claims`, with `kid` in the header.

@@ -9,6 +9,8 @@ public struct TokenService: Sendable {
     public let hasher: PasswordHasher
     public let keys: SigningKeyRing
     public let deriver: SuccessorDeriver
+    /// Checks oauth client secrets.
+    public let clientSecrets: ClientSecretHasher
     /// The `iss` claim of new tokens.
     public let issuer: String
     public let logger: Logger
@@ -28,12 +30,13 @@ public struct TokenService: Sendable {
         return TokenService(
             store: store, configuration: configuration, clock: clock,
             hasher: PasswordHasher(cost: configuration.bcryptCost), keys: keys,
-            deriver: SuccessorDeriver(key: successorKey), issuer: issuer, logger: logger)
+            deriver: SuccessorDeriver(key: successorKey), clientSecrets: try await ClientSecretHasher.load(from: store),
+            issuer: issuer, logger: logger)
     }
 
     public init(
         store: any SesameStore, configuration: SesameConfiguration, clock: any SesameClock, hasher: PasswordHasher,
-        keys: SigningKeyRing, deriver: SuccessorDeriver, issuer: String, logger: Logger
+        keys: SigningKeyRing, deriver: SuccessorDeriver, clientSecrets: ClientSecretHasher, issuer: String, logger: Logger
     ) {
         self.store = store
         self.configuration = configuration
@@ -41,6 +44,7 @@ public struct TokenService: Sendable {
         self.hasher = hasher
         self.keys = keys
         self.deriver = deriver
+        self.clientSecrets = clientSecrets
         self.issuer = issuer
         self.logger = logger
         self.limiter = ClientLimiter(limits: configuration.clientLimits, clock: clock)
@@ -293,6 +297,15 @@ public struct TokenService: Sendable {
         return claims
     }
 
+    /// enduser tokens name the user domain, oauth tokens the client; kanfang tokens have no `aud`.
+    static func audience(of session: Session, domain: UserDomain) -> String? {
+        switch session.dialect {
+        case .enduser: domain.name
+        case .oauth: session.clientID
+        case .kanfang: nil
+        }
+    }
+
     private func pair(
         session: Session, user: User, domain: UserDomain, refreshToken: String, record: RefreshTokenRecord, now: Int64
     ) async throws -> TokenPair {
@@ -302,7 +315,7 @@ public struct TokenService: Sendable {
         let claims = AccessTokenClaims(
             iss: issuer, sub: user.uid, uid: user.uid, sid: session.id, jti: record.id, iat: now,
             nbf: session.dialect == .enduser ? now - 120 : now, exp: exp,
-            aud: session.dialect == .enduser ? domain.name : nil,
+            aud: Self.audience(of: session, domain: domain),
             rtb: session.dialect == .kanfang ? RandomToken.base64URL(deriver.binding(of: refreshToken)) : nil)
         let token = try await keys.sign(claims)
         return TokenPair(

@@ -8,7 +8,8 @@ import GRDB
 /// - a session's user, a token's session, a user's domain exist (foreign keys);
 /// - **one current refresh token per session**: a partial UNIQUE index over
 ///   `refresh_tokens(session_id) WHERE rotated_at IS NULL`, so no interleaving of
-///   rotations can ever leave a session with two.
+///   rotations can ever leave a session with two;
+/// - `client_id` is UNIQUE, and a client's domain exists (v2).
 enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -100,6 +101,22 @@ enum SQLiteSchema {
                         detail TEXT NOT NULL DEFAULT ''
                     ) STRICT;
                     CREATE INDEX audit_events_by_time ON audit_events(at);
+                    """)
+        }
+        // Registered oauth clients. Sessions name their client by `client_id` text (v1 has no
+        // foreign key there, and SQLite cannot add one without rebuilding the table): removing
+        // a client revokes its sessions in the same transaction instead.
+        migrator.registerMigration("v2-oauth-clients") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE clients (
+                        client_id TEXT PRIMARY KEY NOT NULL CHECK (length(client_id) BETWEEN 1 AND 128),
+                        domain_id INTEGER NOT NULL REFERENCES domains(id),
+                        secret_hash TEXT CHECK (secret_hash IS NULL OR length(secret_hash) > 0),
+                        created_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX clients_by_domain ON clients(domain_id);
+                    CREATE INDEX sessions_by_client ON sessions(client_id) WHERE client_id IS NOT NULL;
                     """)
         }
         return migrator

@@ -207,6 +207,48 @@ public final class SQLiteStore: SesameStore {
         }
     }
 
+    // MARK: OAuth clients
+
+    public func createClient(_ client: OAuthClient) async throws {
+        try await mapErrors {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO clients (client_id, domain_id, secret_hash, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [client.id, client.domainID, client.secretHash, client.createdAt])
+            }
+        }
+    }
+
+    public func client(id: String) async throws -> OAuthClient? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE client_id = ?", arguments: [id]).map(Self.client)
+        }
+    }
+
+    public func clients(domainID: Int64?) async throws -> [OAuthClient] {
+        try await pool.read { db in
+            if let domainID {
+                return try Row.fetchAll(db, sql: "SELECT * FROM clients WHERE domain_id = ? ORDER BY client_id", arguments: [domainID])
+                    .map(Self.client)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM clients ORDER BY client_id").map(Self.client)
+        }
+    }
+
+    public func removeClient(id: String, at now: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM clients WHERE client_id = ?", arguments: [id])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(
+                sql: """
+                    UPDATE sessions SET revoked_at = ?, revoke_reason = 'client-removed'
+                    WHERE client_id = ? AND revoked_at IS NULL
+                    """,
+                arguments: [now, id])
+            return true
+        }
+    }
+
     // MARK: Lockout
 
     public func beginLoginAttempt(
@@ -331,6 +373,13 @@ public final class SQLiteStore: SesameStore {
     public func refreshToken(id: String, sessionID: String) async throws -> RefreshTokenRecord? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE id = ? AND session_id = ?", arguments: [id, sessionID])
+                .map { Self.token($0, prefix: "") }
+        }
+    }
+
+    public func refreshToken(hash: [UInt8]) async throws -> RefreshTokenRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE token_hash = ?", arguments: [Data(hash)])
                 .map { Self.token($0, prefix: "") }
         }
     }
@@ -471,6 +520,10 @@ extension SQLiteStore {
         UserDomain(id: row[p + "id"], name: row[p + "name"], secret: row[p + "secret"], enabled: row[p + "enabled"], createdAt: row[p + "created_at"])
     }
 
+    static func client(_ row: Row) -> OAuthClient {
+        OAuthClient(id: row["client_id"], domainID: row["domain_id"], secretHash: row["secret_hash"], createdAt: row["created_at"])
+    }
+
     static func user(_ row: Row, prefix p: String = "") -> User {
         User(
             uid: row[p + "uid"], domainID: row[p + "domain_id"], email: row[p + "email"], phone: row[p + "phone"],
@@ -529,6 +582,7 @@ extension SQLiteStore {
             if message.contains("users.email") { throw SesameError(.conflict, "that e-mail is already registered in the domain") }
             if message.contains("users.phone") { throw SesameError(.conflict, "that phone number is already registered in the domain") }
             if message.contains("users.username") { throw SesameError(.conflict, "that user name is taken in the domain") }
+            if message.contains("clients.client_id") { throw SesameError(.conflict, "a client with that client_id exists") }
             throw SesameError(.invalidInput, "the record breaks a rule of the schema")
         }
     }

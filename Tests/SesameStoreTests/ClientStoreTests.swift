@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+import SesameCore
+import SesameSQLite
+import SesameTestSupport
+import Testing
+
+/// Registered oauth clients in the store: constraints, hashing, removal.
+@Suite struct ClientStoreTests {
+    func admin(_ h: TestHarness) -> Administration {
+        Administration(store: h.store, clock: h.clock, hasher: h.service.hasher)
+    }
+
+    @Test func theMigrationComesAfterV1() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        let applied = try await h.store.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(applied == ["v1-core", "v2-oauth-clients"])
+    }
+
+    @Test func clientIDsAreUniqueAcrossDomains() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        try await admin(h).addDomain(name: "C.DM.2", secret: String(repeating: "k", count: 32))
+        try await admin(h).addClient(id: "web", domain: "default", secret: nil)
+        await #expect(throws: SesameError(.conflict, "")) { try await admin(h).addClient(id: "web", domain: "C.DM.2", secret: nil) }
+        // The constraint, not a Swift check, decides.
+        await #expect(throws: SesameError(.conflict, "")) {
+            try await h.store.createClient(OAuthClient(id: "web", domainID: h.domain.id, secretHash: nil, createdAt: 0))
+        }
+    }
+
+    @Test func aClientNeedsAnExistingDomain() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        await #expect(throws: SesameError(.notFound, "")) { try await admin(h).addClient(id: "web", domain: "nowhere", secret: nil) }
+        await #expect(throws: SesameError(.notFound, "")) {
+            try await h.store.createClient(OAuthClient(id: "web", domainID: 999, secretHash: nil, createdAt: 0))
+        }
+    }
+
+    @Test(arguments: ["", "with space", "slash/", "colon:", "percent%", String(repeating: "a", count: 129), "ü"])
+    func malformedClientIDsAreRefused(id: String) async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        await #expect(throws: SesameError(.invalidInput, "")) { try await admin(h).addClient(id: id, domain: "default", secret: nil) }
+    }
+
+    @Test(arguments: ["12345", String(repeating: "s", count: 257), "tab\there-ok", "new\nline-x"])
+    func malformedSecretsAreRefused(secret: String) async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        await #expect(throws: SesameError(.invalidInput, "")) { try await admin(h).addClient(id: "web", domain: "default", secret: secret) }
+    }
+
+    @Test func secretsAreStoredOnlyAsSaltedKeyedHashes() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        let secret = "the-same-secret-for-two-clients"
+        let a = try await admin(h).addClient(id: "a", domain: "default", secret: secret)
+        let b = try await admin(h).addClient(id: "b", domain: "default", secret: secret)
+        let stored = try #require(try await h.store.client(id: "a"))
+        #expect(stored == a)
+        #expect(a.secretHash != b.secretHash, "a fresh salt per secret")
+        #expect(a.secretHash?.hasPrefix("hmac-sha256$") == true)
+        let file = try Data(contentsOf: URL(fileURLWithPath: h.store.path))
+            + ((try? Data(contentsOf: URL(fileURLWithPath: h.store.path + "-wal"))) ?? Data())
+        #expect(file.range(of: Data(secret.utf8)) == nil)
+        #expect(h.service.clientSecrets.verify(secret, against: a.secretHash))
+        #expect(!h.service.clientSecrets.verify(secret + "x", against: a.secretHash))
+        #expect(!h.service.clientSecrets.verify(secret, against: nil))
+        #expect(!h.service.clientSecrets.verify(secret, against: "hmac-sha256$$"))
+        // Another store's key gives another hash: the key matters.
+        #expect(!ClientSecretHasher(key: RandomToken.bytes(32)).verify(secret, against: a.secretHash))
+    }
+
+    @Test func clientsAreListedByDomain() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        try await admin(h).addDomain(name: "C.DM.2", secret: String(repeating: "k", count: 32))
+        try await admin(h).addClient(id: "zeta", domain: "default", secret: nil)
+        try await admin(h).addClient(id: "alpha", domain: "C.DM.2", secret: "alpha-secret-123")
+        #expect(try await h.store.clients(domainID: nil).map(\.id) == ["alpha", "zeta"])
+        #expect(try await h.store.clients(domainID: h.domain.id).map(\.id) == ["zeta"])
+        #expect(try await admin(h).clients(domain: "C.DM.2").map(\.domain) == ["C.DM.2"])
+        #expect(try await h.store.client(id: "nobody") == nil)
+    }
+
+    /// Removing a client revokes its live sessions in the same transaction, leaves other
+    /// clients' and other dialects' sessions alone, and is audited.
+    @Test func removingAClientRevokesItsSessions() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        try await admin(h).addClient(id: "web", domain: "default", secret: nil)
+        try await admin(h).addClient(id: "other", domain: "default", secret: nil)
+        let mine = try await h.service.login(domain: h.domain, identifier: .anyOf("alice"), password: h.password, dialect: .oauth, clientID: "web")
+        let theirs = try await h.service.login(domain: h.domain, identifier: .anyOf("alice"), password: h.password, dialect: .oauth, clientID: "other")
+        let enduser = try await h.login(.enduser)
+        try await admin(h).removeClient(id: "web")
+        #expect(try await h.store.client(id: "web") == nil)
+        #expect(try await h.store.sessionState(id: mine.session.id)?.session.revokeReason == "client-removed")
+        #expect(try await h.store.sessionState(id: theirs.session.id)?.session.revokedAt == nil)
+        #expect(try await h.store.sessionState(id: enduser.session.id)?.session.revokedAt == nil)
+        await #expect(throws: SesameError(.notFound, "")) { try await admin(h).removeClient(id: "web") }
+        #expect(try await h.store.removeClient(id: "web", at: 0) == false)
+        let kinds = try await h.store.auditEvents(limit: 10).map(\.kind)
+        #expect(kinds.contains("client-added") && kinds.contains("client-removed"))
+    }
+
+    @Test func refreshTokensAreFoundByHashWithoutBeingConsumed() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        let pair = try await h.login()
+        let record = try #require(try await h.store.refreshToken(hash: RandomToken.hash(pair.refreshToken)))
+        #expect(record.sessionID == pair.session.id && record.rotatedAt == nil)
+        #expect(try await h.store.refreshToken(hash: RandomToken.bytes(32)) == nil)
+        _ = try await h.service.refresh(.refreshToken(pair.refreshToken), dialect: .enduser)
+        #expect(try await h.store.refreshToken(hash: RandomToken.hash(pair.refreshToken))?.rotatedAt != nil)
+    }
+}
