@@ -10,15 +10,27 @@ public enum JSONResponse {
     }()
 
     /// A response with `value` encoded as JSON.
+    ///
+    /// - Parameter cacheControl: `no-store` unless the answer holds nothing private (public
+    ///   keys, metadata).
     public static func make(
-        _ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
+        _ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], cacheControl: String = "no-store"
     ) -> Response {
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         // Answers carry tokens and account data: no cache may keep them (RFC 6749 §5.1).
-        fields[.cacheControl] = "no-store"
+        fields[.cacheControl] = cacheControl
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension JSONResponse {
+    /// A response whose body is `json`, already encoded.
+    public static func raw(_ json: String, status: HTTPResponse.Status = .ok, cacheControl: String = "no-store") -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: cacheControl],
+            body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 }
 

@@ -7,8 +7,10 @@ import SesameCore
 import SesameEnduser
 import SesameHTTP
 import SesameKanfang
+import SesameOAuth
 
-/// Builds the HTTP application: both dialects on one token core, plus `/health`.
+/// Builds the HTTP application: the three dialects on one token core, plus `/health` and
+/// `/openapi.json`.
 public enum SesameApplication {
     /// The router with every route; used directly by in-process tests.
     public static func router(service: TokenService, limits: HTTPLimits) -> Router<SesameRequestContext> {
@@ -23,11 +25,18 @@ public enum SesameApplication {
                 return JSONResponse.make(["status": "store unreachable"], status: .serviceUnavailable)
             }
         }
+        router.get("openapi.json") { _, _ -> Response in
+            JSONResponse.raw(OpenAPIDocument.json, cacheControl: "public, max-age=300")
+        }
         EnduserController(service: service, limits: limits).addRoutes(to: router)
         KanfangController(service: service, limits: limits).addRoutes(to: router)
+        OAuthController(service: service, limits: limits).addRoutes(to: router)
         // After the routes: these then wrap only the not-found responder.
         router.add(middleware: EnduserController.fallback())
         router.add(middleware: KanfangController.fallback())
+        for fallback: DialectFallbackMiddleware<BasicRequestContext> in OAuthController.fallbacks() {
+            router.add(middleware: fallback)
+        }
         return router
     }
 

@@ -49,6 +49,58 @@ import Testing
     }
 }
 
+extension SecretsInLogsTests {
+    /// The oauth dialect: client secrets (Basic and body), passwords, tokens, at trace level,
+    /// through successes and every kind of refusal.
+    @Test func noSecretInAnyLogLineAcrossOAuthFlows() async throws {
+        let capture = LogCapture()
+        let logger = capture.logger(level: .trace)
+        let h = try await TestHarness.make(logger: logger)
+        defer { h.cleanUp() }
+        let clientSecret = "log-test-client-secret-5e6f7a8b9c0d1e2f"
+        try await h.addClient("web", secret: clientSecret)
+        try await h.addClient("mobile")
+        let app = Application(router: h.router(), logger: logger)
+        let secrets = try await app.test(.router) { client -> [String] in
+            let c = DialectClient(client)
+            let basic: HTTPFields = [.authorization: OAuth.basic("web", clientSecret)]
+            let login = try await c.send(
+                .post, "/oauth/token", form: [("grant_type", "password"), ("username", h.username), ("password", h.password)], headers: basic)
+            let access = try #require(login.json["access_token"] as? String)
+            let refresh = try #require(login.json["refresh_token"] as? String)
+            let next = try await c.send(
+                .post, "/oauth/token",
+                form: [("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "web"), ("client_secret", clientSecret)])
+            let nextRefresh = try #require(next.json["refresh_token"] as? String)
+            _ = try await c.send(.post, "/oauth/introspect", form: [("token", access)], headers: basic)
+            _ = try await c.send(.get, "/oauth/userinfo", headers: [.authorization: "Bearer " + access])
+            _ = try await c.send(
+                .post, "/oauth/token", form: [("grant_type", "password"), ("username", h.username), ("password", "wrong-pass-7")], headers: basic)
+            _ = try await c.send(
+                .post, "/oauth/token", form: [("grant_type", "password"), ("username", h.username), ("password", h.password)],
+                headers: [.authorization: OAuth.basic("web", "wrong-client-secret-1")])
+            _ = try await c.send(
+                .post, "/oauth/token", json: #"{"grant_type":"password","password":"\#(h.password)"}"#, headers: basic)
+            _ = try await c.send(
+                .post, "/oauth/token?password=\(h.password)&refresh_token=\(nextRefresh)", form: [("grant_type", "password")], headers: basic)
+            _ = try await c.send(
+                .post, "/oauth/token", form: [("grant_type", "refresh_token"), ("refresh_token", nextRefresh), ("client_id", "mobile")])
+            h.clock.advance(by: 60)
+            _ = try await c.send(.post, "/oauth/token", form: [("grant_type", "refresh_token"), ("refresh_token", refresh)], headers: basic)
+            _ = try await c.send(.post, "/oauth/revoke", form: [("token", nextRefresh)], headers: basic)
+            _ = try await c.send(.get, "/oauth/userinfo", headers: [.authorization: "Bearer " + access])
+            return [clientSecret, "wrong-client-secret-1", h.password, "wrong-pass-7", access, refresh, nextRefresh]
+        }
+        let lines = capture.all
+        #expect(!lines.isEmpty, "the flows should have logged something at trace level")
+        for line in lines {
+            for secret in secrets {
+                #expect(!line.contains(secret), "a secret reached the log: \(line.prefix(120))")
+            }
+        }
+    }
+}
+
 enum BearerTokenText {
     static func raw(_ s: String) -> String { s.hasPrefix("Bearer ") ? String(s.dropFirst(7)) : s }
 }

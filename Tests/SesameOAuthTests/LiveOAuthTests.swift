@@ -1,0 +1,29 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SesameCore
+import SesameTestSupport
+import Testing
+
+/// The oauth dialect over a real socket.
+@Suite struct LiveOAuthTests {
+    @Test func aWholeSessionOverALiveSocket() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        try await Clients.register(h)
+        try await h.application().test(.live) { client in
+            let o = OAuthTester(c: DialectClient(client), h: h)
+            let (access, refresh) = try await o.login(.web)
+            #expect(try await o.userInfo("Bearer " + access).json["sub"] as? String == h.user.uid)
+            #expect(try await o.introspect(access).json["active"] as? Bool == true)
+            let next = try #require(try await o.refresh(refresh).json["refresh_token"] as? String)
+            expectOAuthError(try await o.refresh(next, .other), "invalid_grant", .badRequest)
+            #expect(try await o.revoke(next).status == .ok)
+            #expect(try await o.introspect(access).text == #"{"active":false}"#)
+            #expect(try await o.c.send(.get, "/.well-known/jwks.json").status == .ok)
+            let metadata = try await o.c.send(.get, "/.well-known/oauth-authorization-server")
+            #expect(metadata.json["issuer"] as? String == TestHarness.issuer)
+            expectOAuthError(try await o.c.send(.get, "/oauth/nowhere"), "invalid_request", .notFound)
+        }
+    }
+}
