@@ -1,6 +1,7 @@
 import SesameCore
 
-/// The newcomer's demo: a domain and a user to log in with, and the `curl` commands to do it.
+/// The newcomer's demo: a domain, a user and a public oauth client to log in with, and the
+/// `curl` commands to do it.
 ///
 /// - Warning: The demo password is printed and fixed. Never run `--demo` on a store that
 ///   real users log in to.
@@ -12,6 +13,8 @@ public struct DemoSeed: Sendable {
     public static let phone = "13800000000"
     public static let username = "demo"
     public static let password = "demo-pass-1"
+    /// A public oauth client of the demo domain.
+    public static let clientID = "demo-app"
 
     /// Ensures the demo domain and user exist.
     public static func ensure(service: TokenService) async throws -> DemoSeed {
@@ -27,6 +30,9 @@ public struct DemoSeed: Sendable {
             _ = try await admin.addUser(
                 .init(domain: domainName, email: email, phone: phone, username: username, nickname: "Demo", password: password))
         }
+        if try await service.store.client(id: clientID) == nil {
+            try await admin.addClient(id: clientID, domain: domainName, secret: nil)
+        }
         return DemoSeed(domain: domain)
     }
 
@@ -36,6 +42,8 @@ public struct DemoSeed: Sendable {
         let signature = RequestSignature.expected([email, password, ""], secret: domain.secret)
         let e = "\(baseURL)/v2/enduser/enduserapi"
         let k = "\(baseURL)/v2/Authorization"
+        let o = "\(baseURL)/oauth"
+        let client = Self.clientID
         return """
             Demo mode: domain '\(domainName)', user \(email) / \(username), password '\(password)'.
 
@@ -47,6 +55,11 @@ public struct DemoSeed: Sendable {
             # kanfang (family B): log in, then refresh with the refreshToken you got back
             curl -s '\(k)/GetAccessToken?authKey=\(username)&authValue=\(password)'
             curl -s '\(k)/RefreshToken?authKey=\(username)&authValue=\(password)' -H 'Authorization: PASTE_REFRESH_TOKEN'
+
+            # oauth (public client '\(client)'): password grant, refresh, then the user's profile
+            curl -s -X POST '\(o)/token' -d grant_type=password -d client_id=\(client) -d username=\(username) -d password=\(password)
+            curl -s -X POST '\(o)/token' -d grant_type=refresh_token -d client_id=\(client) --data-urlencode 'refresh_token=PASTE_REFRESH_TOKEN'
+            curl -s '\(o)/userinfo' -H 'Authorization: Bearer PASTE_ACCESS_TOKEN'
             """
     }
 }

@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (env SESAME_LOG_LEVEL).")
     var logLevel: String?
 
-    @Flag(help: "Create a demo domain and user if missing, and print curl commands to try both dialects.")
+    @Flag(help: "Create a demo domain, user and public oauth client if missing, and print curl commands to try every dialect.")
     var demo = false
 
     @Option(help: "enduser access token lifetime, seconds (SESAME_ENDUSER_ACCESS_TTL).") var enduserAccessTtl: String?

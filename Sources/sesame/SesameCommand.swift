@@ -43,7 +43,7 @@ struct SesameCommand: AsyncParsableCommand {
               SESAME_IP_LIMIT_EXEMPT     (127.0.0.0/8,::1) addresses and CIDR blocks never limited
               SESAME_TRUSTED_PROXIES     (none) proxies whose X-Forwarded-For names the client
             """,
-        subcommands: [ServeCommand.self, DomainCommand.self, UserCommand.self, SessionCommand.self]
+        subcommands: [ServeCommand.self, DomainCommand.self, UserCommand.self, ClientCommand.self, SessionCommand.self]
     )
 }
 

@@ -17,7 +17,7 @@ import Testing
     @Test func helpListsEveryCommandAndSetting() async throws {
         let help = try await SesameProcess.run(["--help"])
         #expect(help.status == 0)
-        for word in ["serve", "domain", "user", "session"] + [
+        for word in ["serve", "domain", "user", "client", "session"] + [
             "SESAME_ENDUSER_ACCESS_TTL", "SESAME_ENDUSER_REFRESH_TTL", "SESAME_KANFANG_ACCESS_TTL", "SESAME_KANFANG_REFRESH_TTL",
             "SESAME_OAUTH_ACCESS_TTL", "SESAME_OAUTH_REFRESH_TTL", "SESAME_REFRESH_GRACE", "SESAME_LOCKOUT_THRESHOLD",
             "SESAME_LOCKOUT_SECONDS", "SESAME_BCRYPT_COST", "SESAME_ISSUER", "SESAME_KANFANG_DOMAIN",
