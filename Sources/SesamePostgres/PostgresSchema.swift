@@ -115,5 +115,22 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX audit_events_by_time ON audit_events(at)",
             ]),
+        // Registered oauth clients, as SQLite's v2. Sessions keep naming their client by
+        // `client_id` text, as on SQLite; removing a client revokes its sessions in the same
+        // transaction instead of a foreign key.
+        Migration(
+            name: "v2-oauth-clients",
+            statements: [
+                """
+                CREATE TABLE clients (
+                    client_id TEXT PRIMARY KEY CHECK (length(client_id) BETWEEN 1 AND 128),
+                    domain_id BIGINT NOT NULL REFERENCES domains(id),
+                    secret_hash TEXT CHECK (secret_hash IS NULL OR length(secret_hash) > 0),
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX clients_by_domain ON clients(domain_id)",
+                "CREATE INDEX sessions_by_client ON sessions(client_id) WHERE client_id IS NOT NULL",
+            ]),
     ]
 }

@@ -270,6 +270,48 @@ public final class PostgresStore: SesameStore {
         }
     }
 
+    // MARK: OAuth clients
+
+    public func createClient(_ client: OAuthClient) async throws {
+        try await mapErrors {
+            try await transaction { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO clients (client_id, domain_id, secret_hash, created_at)
+                    VALUES (\(client.id), \(client.domainID), \(client.secretHash), \(client.createdAt))
+                    """, logger: self.logger)
+            }
+        }
+    }
+
+    public func client(id: String) async throws -> OAuthClient? {
+        try await rows("SELECT * FROM clients WHERE client_id = \(id)").first.map(Self.client)
+    }
+
+    public func clients(domainID: Int64?) async throws -> [OAuthClient] {
+        let query: PostgresQuery =
+            if let domainID {
+                "SELECT * FROM clients WHERE domain_id = \(domainID) ORDER BY client_id"
+            } else {
+                "SELECT * FROM clients ORDER BY client_id"
+            }
+        return try await rows(query).map(Self.client)
+    }
+
+    public func removeClient(id: String, at now: Int64) async throws -> Bool {
+        try await transaction { connection in
+            guard try await self.rows(connection, "DELETE FROM clients WHERE client_id = \(id) RETURNING client_id").count == 1 else {
+                return false
+            }
+            try await connection.query(
+                """
+                UPDATE sessions SET revoked_at = \(now), revoke_reason = 'client-removed'
+                WHERE client_id = \(id) AND revoked_at IS NULL
+                """, logger: self.logger)
+            return true
+        }
+    }
+
     // MARK: Lockout
 
     public func beginLoginAttempt(
@@ -413,6 +455,10 @@ public final class PostgresStore: SesameStore {
         try await rows("SELECT * FROM refresh_tokens WHERE id = \(id) AND session_id = \(sessionID)").first.map {
             try Self.token($0, prefix: "")
         }
+    }
+
+    public func refreshToken(hash: [UInt8]) async throws -> RefreshTokenRecord? {
+        try await rows("SELECT * FROM refresh_tokens WHERE token_hash = \(Data(hash))").first.map { try Self.token($0, prefix: "") }
     }
 
     public func sessionState(id: String) async throws -> SessionState? {
@@ -614,6 +660,7 @@ extension PostgresStore {
             case ("23505", "users_email_unique"): throw SesameError(.conflict, "that e-mail is already registered in the domain")
             case ("23505", "users_phone_unique"): throw SesameError(.conflict, "that phone number is already registered in the domain")
             case ("23505", "users_username_unique"): throw SesameError(.conflict, "that user name is taken in the domain")
+            case ("23505", "clients_pkey"): throw SesameError(.conflict, "a client with that client_id exists")
             case ("23505", _): throw SesameError(.conflict, "the record already exists")
             case (let s, _) where s.hasPrefix("23"): throw SesameError(.invalidInput, "the record breaks a rule of the schema")
             default: throw error
@@ -658,6 +705,12 @@ extension PostgresStore {
             id: try row[p + "id"].decode(Int64.self), name: try row[p + "name"].decode(String.self),
             secret: try row[p + "secret"].decode(String.self), enabled: try row[p + "enabled"].decode(Bool.self),
             createdAt: try row[p + "created_at"].decode(Int64.self))
+    }
+
+    static func client(_ row: PostgresRandomAccessRow) throws -> OAuthClient {
+        OAuthClient(
+            id: try row["client_id"].decode(String.self), domainID: try row["domain_id"].decode(Int64.self),
+            secretHash: try row["secret_hash"].decode(String?.self), createdAt: try row["created_at"].decode(Int64.self))
     }
 
     static func user(_ row: PostgresRandomAccessRow, prefix p: String) throws -> User {

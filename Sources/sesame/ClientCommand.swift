@@ -34,7 +34,9 @@ struct ClientCommand: AsyncParsableCommand {
                 secret = line.hasSuffix("\r") ? String(line.dropLast()) : line
             }
             try await reportingErrors {
-                let client = try await administration(database).addClient(id: clientID, domain: domain, secret: secret)
+                let client = try await withAdministration(database) {
+                    try await $0.addClient(id: clientID, domain: domain, secret: secret)
+                }
                 if let secret, secret.utf8.count < 32 {
                     FileHandle.standardError.write(
                         Data("warning: a client secret under 32 bytes can be guessed from a copy of the database; generate one with 'openssl rand -base64 32'\n".utf8))
@@ -51,7 +53,7 @@ struct ClientCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                for (client, domainName) in try await administration(database).clients(domain: domain) {
+                for (client, domainName) in try await withAdministration(database, { try await $0.clients(domain: domain) }) {
                     print(
                         [client.id, domainName, client.isConfidential ? "confidential" : "public",
                          "created \(formatTime(client.createdAt))"].joined(separator: "\t"))
@@ -67,7 +69,7 @@ struct ClientCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOption
 
         func run() async throws {
-            try await reportingErrors { try await administration(database).removeClient(id: clientID) }
+            try await reportingErrors { try await withAdministration(database) { try await $0.removeClient(id: clientID) } }
         }
     }
 }

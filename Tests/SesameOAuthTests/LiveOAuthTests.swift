@@ -5,10 +5,10 @@ import SesameCore
 import SesameTestSupport
 import Testing
 
-/// The oauth dialect over a real socket.
+/// The oauth dialect over a real socket, on every database.
 @Suite struct LiveOAuthTests {
-    @Test func aWholeSessionOverALiveSocket() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func aWholeSessionOverALiveSocket(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         try await Clients.register(h)
         try await h.application().test(.live) { client in
@@ -24,6 +24,11 @@ import Testing
             let metadata = try await o.c.send(.get, "/.well-known/oauth-authorization-server")
             #expect(metadata.json["issuer"] as? String == TestHarness.issuer)
             expectOAuthError(try await o.c.send(.get, "/oauth/nowhere"), "invalid_request", .notFound)
+            // Removing the client ends its sessions, on this database too.
+            let (_, another) = try await o.login(.mobile)
+            try await Administration(store: h.store, clock: h.clock, hasher: h.service.hasher).removeClient(id: Clients.mobile)
+            expectOAuthError(try await o.refresh(another, .mobile), "invalid_client", .unauthorized)
+            #expect(try await h.store.sessions(uid: h.user.uid, limit: 10).contains { $0.revokeReason == "client-removed" })
         }
     }
 }

@@ -1,25 +1,30 @@
 import Foundation
-import GRDB
 import SesameCore
+import SesamePostgres
 import SesameSQLite
 import SesameTestSupport
 import Testing
 
-/// Registered oauth clients in the store: constraints, hashing, removal.
+/// Registered oauth clients in the store, on every database: constraints, hashing, removal.
 @Suite struct ClientStoreTests {
     func admin(_ h: TestHarness) -> Administration {
         Administration(store: h.store, clock: h.clock, hasher: h.service.hasher)
     }
 
-    @Test func theMigrationComesAfterV1() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func theMigrationComesAfterV1(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
-        let applied = try await h.store.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        let applied: [String]
+        if let postgres = h.postgres {
+            applied = try await postgres.store.appliedMigrations()
+        } else {
+            applied = try await h.probe.texts("SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        }
         #expect(applied == ["v1-core", "v2-oauth-clients"])
     }
 
-    @Test func clientIDsAreUniqueAcrossDomains() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func clientIDsAreUniqueAcrossDomains(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         try await admin(h).addDomain(name: "C.DM.2", secret: String(repeating: "k", count: 32))
         try await admin(h).addClient(id: "web", domain: "default", secret: nil)
@@ -30,8 +35,8 @@ import Testing
         }
     }
 
-    @Test func aClientNeedsAnExistingDomain() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func aClientNeedsAnExistingDomain(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         await #expect(throws: SesameError(.notFound, "")) { try await admin(h).addClient(id: "web", domain: "nowhere", secret: nil) }
         await #expect(throws: SesameError(.notFound, "")) {
@@ -53,19 +58,23 @@ import Testing
         await #expect(throws: SesameError(.invalidInput, "")) { try await admin(h).addClient(id: "web", domain: "default", secret: secret) }
     }
 
-    @Test func secretsAreStoredOnlyAsSaltedKeyedHashes() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func secretsAreStoredOnlyAsSaltedKeyedHashes(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let secret = "the-same-secret-for-two-clients"
         let a = try await admin(h).addClient(id: "a", domain: "default", secret: secret)
         let b = try await admin(h).addClient(id: "b", domain: "default", secret: secret)
-        let stored = try #require(try await h.store.client(id: "a"))
-        #expect(stored == a)
+        let fetched = try #require(try await h.store.client(id: "a"))
+        #expect(fetched == a)
         #expect(a.secretHash != b.secretHash, "a fresh salt per secret")
         #expect(a.secretHash?.hasPrefix("hmac-sha256$") == true)
-        let file = try Data(contentsOf: URL(fileURLWithPath: h.store.path))
-            + ((try? Data(contentsOf: URL(fileURLWithPath: h.store.path + "-wal"))) ?? Data())
-        #expect(file.range(of: Data(secret.utf8)) == nil)
+        let stored = try await h.probe.texts("SELECT secret_hash FROM clients")
+        #expect(stored.count == 2 && stored.allSatisfy { !$0.contains(secret) })
+        if let sqlite = h.sqlite {
+            let file = try Data(contentsOf: URL(fileURLWithPath: sqlite.path))
+                + ((try? Data(contentsOf: URL(fileURLWithPath: sqlite.path + "-wal"))) ?? Data())
+            #expect(file.range(of: Data(secret.utf8)) == nil)
+        }
         #expect(h.service.clientSecrets.verify(secret, against: a.secretHash))
         #expect(!h.service.clientSecrets.verify(secret + "x", against: a.secretHash))
         #expect(!h.service.clientSecrets.verify(secret, against: nil))
@@ -74,8 +83,8 @@ import Testing
         #expect(!ClientSecretHasher(key: RandomToken.bytes(32)).verify(secret, against: a.secretHash))
     }
 
-    @Test func clientsAreListedByDomain() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func clientsAreListedByDomain(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         try await admin(h).addDomain(name: "C.DM.2", secret: String(repeating: "k", count: 32))
         try await admin(h).addClient(id: "zeta", domain: "default", secret: nil)
@@ -88,8 +97,8 @@ import Testing
 
     /// Removing a client revokes its live sessions in the same transaction, leaves other
     /// clients' and other dialects' sessions alone, and is audited.
-    @Test func removingAClientRevokesItsSessions() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func removingAClientRevokesItsSessions(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         try await admin(h).addClient(id: "web", domain: "default", secret: nil)
         try await admin(h).addClient(id: "other", domain: "default", secret: nil)
@@ -107,8 +116,8 @@ import Testing
         #expect(kinds.contains("client-added") && kinds.contains("client-removed"))
     }
 
-    @Test func refreshTokensAreFoundByHashWithoutBeingConsumed() async throws {
-        let h = try await TestHarness.make()
+    @Test(arguments: StoreKind.available) func refreshTokensAreFoundByHashWithoutBeingConsumed(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let pair = try await h.login()
         let record = try #require(try await h.store.refreshToken(hash: RandomToken.hash(pair.refreshToken)))
