@@ -189,6 +189,9 @@ public struct OAuthController: Sendable {
                 return OAuthError.invalidGrant("the refresh token is invalid, expired, revoked or another client's").response
             case .invalidClient:
                 return OAuthError.invalidClient(error.message).response
+            case .unavailable:
+                service.logger.error("oauth request failed: store unavailable")
+                return OAuthError.temporarilyUnavailable().response
             default:
                 service.logger.error("oauth request failed", metadata: ["code": "\(error.code)"])
                 return OAuthError.serverError().response

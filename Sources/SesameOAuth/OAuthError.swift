@@ -53,6 +53,12 @@ struct OAuthError: Error, Sendable {
             challenge: "Bearer")
     }
 
+    /// The store did not answer (RFC 6749 §4.1.2.1's code, with 503): worth retrying later.
+    static func temporarilyUnavailable() -> OAuthError {
+        OAuthError(
+            code: "temporarily_unavailable", description: "the service is temporarily unavailable", status: .serviceUnavailable)
+    }
+
     static func serverError() -> OAuthError {
         OAuthError(code: "server_error", description: "internal server error", status: .internalServerError)
     }

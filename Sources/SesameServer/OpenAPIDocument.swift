@@ -179,7 +179,8 @@ public enum OpenAPIDocument {
           },
           "400": { "$ref": "#/components/responses/OAuthBadRequest" },
           "401": { "$ref": "#/components/responses/OAuthInvalidClient" },
-          "413": { "$ref": "#/components/responses/OAuthTooLarge" }
+          "413": { "$ref": "#/components/responses/OAuthTooLarge" },
+          "503": { "$ref": "#/components/responses/OAuthUnavailable" }
         }
       }
     },
@@ -306,6 +307,10 @@ public enum OpenAPIDocument {
       },
       "OAuthTooLarge": {
         "description": "The body is over the configured limit.",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OAuthError" } } }
+      },
+      "OAuthUnavailable": {
+        "description": "temporarily_unavailable: the store did not answer; retry later.",
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OAuthError" } } }
       }
     },
@@ -460,7 +465,7 @@ public enum OpenAPIDocument {
         "properties": {
           "error": {
             "type": "string",
-            "enum": ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_token", "server_error"]
+            "enum": ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_token", "server_error", "temporarily_unavailable"]
           },
           "error_description": { "type": "string" }
         }
