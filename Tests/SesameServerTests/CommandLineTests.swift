@@ -175,6 +175,12 @@ import Testing
             port: port, .post, Enduser.base + "emailPwdLogin",
             form: [("email", "demo@example.com"), ("pwd", "demo-pass-1"), ("userDomain", "default"), ("signature", String(signature))])
         #expect(login.json["code"] as? Int == 200)
+        // The oauth commands work as printed: the public demo client and the demo user.
+        #expect(text.contains("http://127.0.0.1:\(port)/oauth/token") && text.contains("client_id=demo-app"))
+        let oauth = try await LiveHTTP.send(
+            port: port, .post, "/oauth/token",
+            form: [("grant_type", "password"), ("client_id", "demo-app"), ("username", "demo"), ("password", "demo-pass-1")])
+        #expect(oauth.status == .ok && oauth.json["token_type"] as? String == "Bearer")
         server.send(SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }
