@@ -36,9 +36,16 @@ public struct OAuthController: Sendable {
     /// Adds the dialect's routes.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let group = router.group(RouterPath(Self.prefix))
-        group.post("token") { request, _ in await answer { try await token(request) } }
-        group.post("revoke") { request, _ in await answer { try await revoke(request) } }
-        group.post("introspect") { request, _ in await answer { try await introspect(request) } }
+        let addresses = limits.clientAddresses
+        group.post("token") { request, context in
+            await answer { try await token(request, from: addresses.clientAddress(request, context)) }
+        }
+        group.post("revoke") { request, context in
+            await answer { try await revoke(request, from: addresses.clientAddress(request, context)) }
+        }
+        group.post("introspect") { request, context in
+            await answer { try await introspect(request, from: addresses.clientAddress(request, context)) }
+        }
         group.get("userinfo") { request, _ in await answer { try await userInfo(request) } }
         let wellKnown = router.group(RouterPath(Self.wellKnownPrefix))
         wellKnown.get("jwks.json") { _, _ in OAuthResponse.cacheable(service.keys.publicKeySet) }
@@ -65,9 +72,11 @@ public struct OAuthController: Sendable {
 
     /// RFC 6749 §4.3 and §6. Checks, in order: the form, the client, `grant_type`, the grant's
     /// parameters, then the grant itself.
-    func token(_ request: Request) async throws -> Response {
+    ///
+    /// - Parameter address: the caller's IP address, for the per-address limits.
+    func token(_ request: Request, from address: String?) async throws -> Response {
         let form = try await OAuthForm.read(from: request, bodyLimit: limits.maxBodyBytes)
-        let client = try await authenticate(request, form)
+        let client = try await authenticate(request, form, from: address)
         switch form["grant_type"] {
         case .none:
             throw OAuthError.invalidRequest("grant_type is required")
@@ -80,11 +89,12 @@ public struct OAuthController: Sendable {
             }
             let domain = try await service.domain(of: client)
             let pair = try await service.login(
-                domain: domain, identifier: .anyOf(username), password: password, dialect: .oauth, clientID: client.id)
+                domain: domain, identifier: .anyOf(username), password: password, dialect: .oauth, clientID: client.id,
+                from: address)
             return Self.encode(pair)
         case "refresh_token":
             guard let refreshToken = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required") }
-            let pair = try await service.refresh(.refreshToken(refreshToken), dialect: .oauth, clientID: client.id)
+            let pair = try await service.refresh(.refreshToken(refreshToken), dialect: .oauth, clientID: client.id, from: address)
             return Self.encode(pair)
         default:
             throw OAuthError.unsupportedGrantType()
@@ -93,9 +103,9 @@ public struct OAuthController: Sendable {
 
     /// RFC 7009. The answer is 200 whether or not anything was revoked: unknown tokens, other
     /// clients' tokens and already-ended sessions are indistinguishable from success.
-    func revoke(_ request: Request) async throws -> Response {
+    func revoke(_ request: Request, from address: String?) async throws -> Response {
         let form = try await OAuthForm.read(from: request, bodyLimit: limits.maxBodyBytes)
-        let client = try await authenticate(request, form)
+        let client = try await authenticate(request, form, from: address)
         guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required") }
         // token_type_hint is accepted and not needed: access and refresh tokens have disjoint shapes.
         if token.utf8.count <= Self.maxTokenBytes {
@@ -106,9 +116,9 @@ public struct OAuthController: Sendable {
 
     /// RFC 7662, for confidential clients only. Anything not live, or not the caller's, is
     /// exactly `{"active":false}`.
-    func introspect(_ request: Request) async throws -> Response {
+    func introspect(_ request: Request, from address: String?) async throws -> Response {
         let form = try await OAuthForm.read(from: request, bodyLimit: limits.maxBodyBytes)
-        let client = try await authenticate(request, form, requireSecret: true)
+        let client = try await authenticate(request, form, from: address, requireSecret: true)
         guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required") }
         guard token.utf8.count <= Self.maxTokenBytes, let found = try await service.introspect(token, client: client) else {
             return OAuthResponse.json(OAuthInactive())
@@ -141,14 +151,24 @@ public struct OAuthController: Sendable {
     // MARK: Shared steps
 
     /// The authenticated client of the request.
-    /// - Throws: ``OAuthError`` `invalid_client` (401) or `invalid_request`.
-    func authenticate(_ request: Request, _ form: OAuthForm, requireSecret: Bool = false) async throws -> OAuthClient {
+    ///
+    /// A wrong client secret counts as a failed login of `address` (a brake on guessing secrets
+    /// from one address), and an address over its failed-login limit is refused before any
+    /// secret is checked.
+    ///
+    /// - Throws: ``OAuthError`` `invalid_client` (401) or `invalid_request`; ``SesameError``
+    ///   ``SesameError/Code/rateLimited``.
+    func authenticate(_ request: Request, _ form: OAuthForm, from address: String?, requireSecret: Bool = false) async throws
+        -> OAuthClient
+    {
         guard let credentials = try ClientCredentials.read(request, form) else {
             throw OAuthError.invalidClient("client authentication is required")
         }
+        if credentials.secret != nil { try service.limiter.admitLogin(from: address) }
         do {
             return try await service.authenticateClient(id: credentials.id, secret: credentials.secret, requireSecret: requireSecret)
         } catch let error as SesameError where error.code == .invalidClient {
+            if credentials.secret != nil { service.limiter.recordLoginFailure(from: address) }
             throw OAuthError.invalidClient(error.message)
         }
     }
@@ -189,6 +209,8 @@ public struct OAuthController: Sendable {
                 return OAuthError.invalidGrant("the refresh token is invalid, expired, revoked or another client's").response
             case .invalidClient:
                 return OAuthError.invalidClient(error.message).response
+            case .rateLimited:
+                return RetryAfter.add(error.retryAfter, to: OAuthError.tooManyRequests().response)
             case .unavailable:
                 service.logger.error("oauth request failed: store unavailable")
                 return OAuthError.temporarilyUnavailable().response

@@ -59,6 +59,14 @@ struct OAuthError: Error, Sendable {
             code: "temporarily_unavailable", description: "the service is temporarily unavailable", status: .serviceUnavailable)
     }
 
+    /// The caller's address used up a per-address limit: 429, with `Retry-After` added by the
+    /// caller. RFC 6749 has no code for it; `temporarily_unavailable` says "try again later".
+    static func tooManyRequests() -> OAuthError {
+        OAuthError(
+            code: "temporarily_unavailable", description: "too many requests from this address, try again later",
+            status: .tooManyRequests)
+    }
+
     static func serverError() -> OAuthError {
         OAuthError(code: "server_error", description: "internal server error", status: .internalServerError)
     }

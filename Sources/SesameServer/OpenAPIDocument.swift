@@ -180,6 +180,7 @@ public enum OpenAPIDocument {
           "400": { "$ref": "#/components/responses/OAuthBadRequest" },
           "401": { "$ref": "#/components/responses/OAuthInvalidClient" },
           "413": { "$ref": "#/components/responses/OAuthTooLarge" },
+          "429": { "$ref": "#/components/responses/OAuthTooManyRequests" },
           "503": { "$ref": "#/components/responses/OAuthUnavailable" }
         }
       }
@@ -199,7 +200,8 @@ public enum OpenAPIDocument {
           "200": { "description": "Revoked, or nothing to revoke. Empty body." },
           "400": { "$ref": "#/components/responses/OAuthBadRequest" },
           "401": { "$ref": "#/components/responses/OAuthInvalidClient" },
-          "413": { "$ref": "#/components/responses/OAuthTooLarge" }
+          "413": { "$ref": "#/components/responses/OAuthTooLarge" },
+          "429": { "$ref": "#/components/responses/OAuthTooManyRequests" }
         }
       }
     },
@@ -222,7 +224,8 @@ public enum OpenAPIDocument {
           },
           "400": { "$ref": "#/components/responses/OAuthBadRequest" },
           "401": { "$ref": "#/components/responses/OAuthInvalidClient" },
-          "413": { "$ref": "#/components/responses/OAuthTooLarge" }
+          "413": { "$ref": "#/components/responses/OAuthTooLarge" },
+          "429": { "$ref": "#/components/responses/OAuthTooManyRequests" }
         }
       }
     },
@@ -307,6 +310,11 @@ public enum OpenAPIDocument {
       },
       "OAuthTooLarge": {
         "description": "The body is over the configured limit.",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OAuthError" } } }
+      },
+      "OAuthTooManyRequests": {
+        "description": "temporarily_unavailable: the caller's address used up a per-address limit; Retry-After says when to try again.",
+        "headers": { "Retry-After": { "schema": { "type": "integer" } } },
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OAuthError" } } }
       },
       "OAuthUnavailable": {

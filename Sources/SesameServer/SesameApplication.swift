@@ -34,7 +34,7 @@ public enum SesameApplication {
         // After the routes: these then wrap only the not-found responder.
         router.add(middleware: EnduserController.fallback())
         router.add(middleware: KanfangController.fallback())
-        for fallback: DialectFallbackMiddleware<BasicRequestContext> in OAuthController.fallbacks() {
+        for fallback: DialectFallbackMiddleware<SesameRequestContext> in OAuthController.fallbacks() {
             router.add(middleware: fallback)
         }
         return router
