@@ -22,7 +22,8 @@ extension TokenService {
         return client
     }
 
-    /// The user domain of `client`.
+    /// The user domain of `client`. (Domains are few: looking it up in the list spares the
+    /// store protocol a lookup by id.)
     /// - Throws: ``SesameError/Code/invalidClient`` when it no longer exists.
     public func domain(of client: OAuthClient) async throws -> UserDomain {
         guard let domain = try await store.domains().first(where: { $0.id == client.domainID }) else {
