@@ -156,8 +156,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SesameOAuthTests",
-            dependencies: ["SesameCore", "SesameHTTP", "SesameServer", "SesameTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"), .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: [
+                "SesameCore", "SesameTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
