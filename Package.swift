@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "SesameOAuthTests",
             dependencies: [
-                "SesameCore", "SesameTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                "SesameCore", "SesameHTTP", "SesameTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -168,6 +168,11 @@ public struct OAuthController: Sendable {
         do {
             return try await service.authenticateClient(id: credentials.id, secret: credentials.secret, requireSecret: requireSecret)
         } catch let error as SesameError where error.code == .invalidClient {
+            if let asSent = credentials.secretAsSent,
+                let client = try? await service.authenticateClient(id: credentials.id, secret: asSent, requireSecret: requireSecret)
+            {
+                return client
+            }
             if credentials.secret != nil { service.limiter.recordLoginFailure(from: address) }
             throw OAuthError.invalidClient(error.message)
         }

@@ -13,7 +13,7 @@ struct ClientCommand: AsyncParsableCommand {
                 With --secret or --secret-stdin the client is confidential and must authenticate
                 (HTTP Basic or client_secret); without either it is public and sends client_id
                 alone. The secret is stored only as a hash. Generate secrets, e.g.
-                `openssl rand -base64 32`; --secret-stdin keeps them out of the shell history.
+                `openssl rand -hex 32`; --secret-stdin keeps them out of the shell history.
                 """)
         @Argument(help: "The client_id, ^[A-Za-z0-9._~-]{1,128}$.") var clientID: String
         @Option(help: "The user domain whose users the client logs in.") var domain: String
@@ -39,7 +39,7 @@ struct ClientCommand: AsyncParsableCommand {
                 }
                 if let secret, secret.utf8.count < 32 {
                     FileHandle.standardError.write(
-                        Data("warning: a client secret under 32 bytes can be guessed from a copy of the database; generate one with 'openssl rand -base64 32'\n".utf8))
+                        Data("warning: a client secret under 32 bytes can be guessed from a copy of the database; generate one with 'openssl rand -hex 32'\n".utf8))
                 }
                 print(client.id)
             }
