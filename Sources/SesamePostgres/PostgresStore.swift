@@ -70,7 +70,11 @@ public final class PostgresStore: SesameStore {
         while true {
             attempt += 1
             do {
-                try await withDeadline(.seconds(2)) { try await self.client.query("SELECT 1", logger: self.logger).collect() }
+                // A first connection (TCP, TLS negotiation, SCRAM) can take seconds on a busy host.
+                let remaining = wait - (ContinuousClock.now - start)
+                try await withDeadline(max(.seconds(2), min(.seconds(10), remaining))) {
+                    try await self.client.query("SELECT 1", logger: self.logger).collect()
+                }
                 break
             } catch {
                 let waited = ContinuousClock.now - start
@@ -93,7 +97,12 @@ public final class PostgresStore: SesameStore {
     func migrate() async throws {
         let schema = url.schema
         try await transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('sesame-migrations'))", logger: self.logger)
+            // No statement timeout while migrating: waiting for another process's migration, or
+            // a long migration of a big table, is not a failure. The lock is per schema, so
+            // deployments (or test runs) in other schemas do not queue behind each other.
+            try await connection.query("SET LOCAL statement_timeout = 0", logger: self.logger)
+            let lockName = "sesame-migrations:" + (schema ?? "public")
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))", logger: self.logger)
             if let schema {
                 // Quoting is safe: PostgresConnectionURL admits letters, digits and underscores only.
                 try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: self.logger)
@@ -128,8 +137,11 @@ public final class PostgresStore: SesameStore {
 
     // MARK: Bootstrap
 
+    /// How long `/health` waits for the database before calling it unreachable.
+    public static let pingTimeout = Duration.seconds(3)
+
     public func ping() async throws {
-        try await withDeadline(.seconds(2)) { try await self.client.query("SELECT 1", logger: self.logger).collect() }
+        try await withDeadline(Self.pingTimeout) { try await self.client.query("SELECT 1", logger: self.logger).collect() }
     }
 
     public func secret(named name: String, orCreate make: @Sendable () -> [UInt8]) async throws -> [UInt8] {
@@ -154,7 +166,8 @@ public final class PostgresStore: SesameStore {
     public func insertSigningKeyIfNoneActive(_ key: SigningKeyRecord) async throws {
         try await transaction { connection in
             // Processes starting together must not each add a key.
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('sesame-signing-keys'))", logger: self.logger)
+            let lockName = "sesame-signing-keys:" + (self.url.schema ?? "public")
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))", logger: self.logger)
             try await connection.query(
                 """
                 INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at)

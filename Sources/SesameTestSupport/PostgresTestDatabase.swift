@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import PostgresNIO
 import SesamePostgres
@@ -29,21 +30,37 @@ public enum PostgresTestDatabase {
 
     /// Opens a store on a fresh schema, its pool running until ``PostgresTestStore/close()``.
     public static func openStore() async throws -> PostgresTestStore {
-        try await openStore(url: try freshSchemaURL())
+        await openFixtures.acquire()
+        return try await openStore(url: try freshSchemaURL(), holdingPermit: true)
     }
 
-    /// Opens a store on the schema `text` names (again, for restart tests).
+    /// Opens another store on the schema `text` names (a second process, or a restart).
     public static func openStore(url text: String) async throws -> PostgresTestStore {
+        try await openStore(url: text, holdingPermit: false)
+    }
+
+    static func openStore(url text: String, holdingPermit: Bool) async throws -> PostgresTestStore {
         var logger = Logger(label: "sesame-test-postgres")
         logger.logLevel = .critical
         let store = try PostgresStore(url: PostgresConnectionURL(parsing: text), poolSize: 4, logger: logger)
-        let testStore = PostgresTestStore(store: store, url: text)
-        try await store.prepare(waitingUpTo: .seconds(10))
+        let testStore = PostgresTestStore(store: store, url: text, holdingPermit: holdingPermit)
+        do {
+            try await store.prepare(waitingUpTo: .seconds(60))
+        } catch {
+            testStore.close()
+            throw error
+        }
         await janitor.dropStaleSchemas(using: store)
         return testStore
     }
 
     static let janitor = Janitor()
+
+    /// At most this many fresh-schema PostgreSQL fixtures are open at once (a test's further
+    /// stores on its own schema do not count, so no test waits on itself): Swift Testing runs every test
+    /// case in parallel, and hundreds of pools connecting at the same instant make a loaded
+    /// machine's connection set-up (and so the tests) time out.
+    static let openFixtures = AsyncSemaphore(permits: 16)
 
     /// Drops the schemas of earlier runs, once per test process.
     actor Janitor {
@@ -78,15 +95,62 @@ public final class PostgresTestStore: Sendable {
     /// The URL with the schema, for processes that should share this store.
     public let url: String
     let runner: Task<Void, Never>
+    let closed = Mutex(false)
 
-    init(store: PostgresStore, url: String) {
+    let holdsPermit: Bool
+
+    init(store: PostgresStore, url: String, holdingPermit: Bool) {
         self.store = store
         self.url = url
+        self.holdsPermit = holdingPermit
         self.runner = Task { await store.run() }
     }
 
-    /// Stops the pool (the schema stays until a later run's janitor drops it).
+    /// Stops the pool (the schema stays until a later run's janitor drops it). Idempotent.
     public func close() {
+        let first = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        guard first else { return }
         runner.cancel()
+        if holdsPermit { PostgresTestDatabase.openFixtures.release() }
+    }
+}
+
+/// A counting semaphore for async code whose release may come from synchronous code.
+final class AsyncSemaphore: Sendable {
+    struct State {
+        var permits: Int
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let state: Mutex<State>
+
+    init(permits: Int) { state = Mutex(State(permits: permits)) }
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let granted = state.withLock { s -> Bool in
+                if s.permits > 0 {
+                    s.permits -= 1
+                    return true
+                }
+                s.waiters.append(continuation)
+                return false
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if s.waiters.isEmpty {
+                s.permits += 1
+                return nil
+            }
+            return s.waiters.removeFirst()
+        }
+        next?.resume()
     }
 }

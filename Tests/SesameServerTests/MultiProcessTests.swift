@@ -172,7 +172,7 @@ struct MultiProcessTests {
         let p = try SesameProcess.launch(["serve", "--database", url, "--port", "0"], environment: ["SESAME_DATABASE_WAIT": "5"])
         let status = try await p.waitForExit(timeout: .seconds(30))
         #expect(status != 0)
-        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(ContinuousClock.now - started < .seconds(60), "bounded: it must give up, however busy the machine")
         #expect(p.stderr.contains("unreachable"), "\(p.stderr)")
         #expect(p.stdout.contains("retrying") || p.stderr.contains("retrying"))
         #expect(!p.stderr.contains(":pw@") && !p.stdout.contains(":pw@"))

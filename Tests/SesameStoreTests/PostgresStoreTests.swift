@@ -181,7 +181,7 @@ struct PostgresStoreTests {
             group.addTask { await store.run() }
             let started = ContinuousClock.now
             await #expect(throws: SesameError(.unavailable, "")) { try await store.prepare(waitingUpTo: .seconds(1)) }
-            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(ContinuousClock.now - started < .seconds(60), "bounded: it must give up, however busy the machine")
             group.cancelAll()
         }
     }
