@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The token core: accounts, sessions, rotation, lockout, policies, clock. No HTTP, no SQL.
@@ -43,6 +45,7 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -98,12 +101,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Operability: Prometheus metrics, request ids, JSON logs.
+        .target(
+            name: "SesameTelemetry",
+            dependencies: [
+                "SesameCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Assembles the application: dialects, health, lifecycle.
         .target(
             name: "SesameServer",
             dependencies: [
                 "SesameCore", "SesameHTTP", "SesameEnduser", "SesameKanfang", "SesameOAuth", "SesameSQLite", "SesamePostgres",
+                "SesameTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -113,7 +132,8 @@ let package = Package(
         .executableTarget(
             name: "sesame",
             dependencies: [
-                "SesameCore", "SesameSQLite", "SesameServer",
+                "SesameCore", "SesameSQLite", "SesameServer", "SesameTelemetry",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -122,7 +142,7 @@ let package = Package(
         .target(
             name: "SesameTestSupport",
             dependencies: [
-                "SesameCore", "SesameSQLite", "SesamePostgres", "SesameServer",
+                "SesameCore", "SesameSQLite", "SesamePostgres", "SesameServer", "SesameTelemetry",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -130,7 +150,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SesameCoreTests", dependencies: ["SesameCore", "SesameTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SesameCoreTests",
+            dependencies: ["SesameCore", "SesameTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         .testTarget(
             // The store suite, each test run against SQLite and PostgreSQL (see StoreKind).
             name: "SesameStoreTests",
@@ -141,6 +164,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -165,8 +189,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SesameServerTests",
-            dependencies: ["SesameCore", "SesameHTTP", "SesameSQLite", "SesamePostgres", "SesameServer", "sesame", "SesameTestSupport",
+            dependencies: ["SesameCore", "SesameHTTP", "SesameSQLite", "SesamePostgres", "SesameServer", "SesameTelemetry", "sesame", "SesameTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -20,6 +20,20 @@ public protocol SesameStore: Sendable {
     /// Inserts `key` unless a key that is not retired already exists.
     func insertSigningKeyIfNoneActive(_ key: SigningKeyRecord) async throws
 
+    /// Inserts `key` and retires every other key that is not retired yet, at `now`, in one
+    /// transaction: `key` signs from then on. Returns the `kid`s retired.
+    func rotateSigningKey(to key: SigningKeyRecord, at now: Int64) async throws -> [String]
+
+    /// Retires the key `kid` at `now` (it stops signing, and verifies until its tokens expire);
+    /// `false` when no such key is active.
+    func retireSigningKey(kid: String, at now: Int64) async throws -> Bool
+
+    /// Seals every secret (signing keys, the `secrets` table, domain secrets) with `newKEK`, in
+    /// one transaction: rows in clear, and rows sealed with the store's current KEK. The store
+    /// then uses `newKEK`. Returns how many rows were rewritten.
+    /// - Throws: ``SesameError/Code/invalidInput`` when a row does not open with the current KEK.
+    func reseal(with newKEK: KeyEncryptionKey) async throws -> Int
+
     // MARK: Domains
 
     /// Creates a domain. Throws ``SesameError/Code/conflict`` when the name is taken.
@@ -118,8 +132,33 @@ public protocol SesameStore: Sendable {
 
     /// Appends an audit event.
     func recordAudit(_ event: AuditEvent) async throws
+    /// The newest audit events matching `query`, newest first.
+    func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent]
+    /// Deletes audit events older than `cutoff` (in short batches); returns how many.
+    func deleteAuditEvents(before cutoff: Int64) async throws -> Int
+}
+
+extension SesameStore {
     /// The newest audit events, at most `limit`.
-    func auditEvents(limit: Int) async throws -> [AuditEvent]
+    public func auditEvents(limit: Int) async throws -> [AuditEvent] {
+        try await auditEvents(AuditQuery(limit: limit))
+    }
+}
+
+/// Which audit events to read.
+public struct AuditQuery: Sendable, Equatable {
+    /// At most this many (newest first).
+    public var limit: Int
+    /// Only events of this uid.
+    public var uid: String?
+    /// Only events of this kind (`login`, `refresh`, ...).
+    public var kind: String?
+
+    public init(limit: Int = 100, uid: String? = nil, kind: String? = nil) {
+        self.limit = limit
+        self.uid = uid
+        self.kind = kind
+    }
 }
 
 /// The key failed logins are counted under.
@@ -198,8 +237,9 @@ public enum RotationResult: Sendable {
 /// One line of the audit trail. Never holds a token, password or secret.
 public struct AuditEvent: Sendable, Equatable {
     public var at: Int64
-    /// `login`, `login-failed`, `lockout`, `refresh-reuse`, `logout`, `session-revoked`,
-    /// `user-disabled`, `domain-added`, `client-added`, `client-removed`, ...
+    /// `login`, `login-failed`, `lockout`, `refresh`, `refresh-reuse`, `session-revoked`,
+    /// `user-added`, `user-disabled`, `user-enabled`, `domain-added`, `domain-disabled`,
+    /// `domain-enabled`, `client-added`, `client-removed`, `key-rotated`, `key-retired`, `kek-rotated`.
     public var kind: String
     public var uid: String?
     public var sessionID: String?
@@ -219,10 +259,13 @@ public struct SweepReport: Sendable, Equatable {
     public var refreshTokens: Int
     public var sessions: Int
     public var loginFailures: Int
+    /// Audit events past their retention (``SesameStore/deleteAuditEvents(before:)``).
+    public var auditEvents: Int
 
-    public init(refreshTokens: Int = 0, sessions: Int = 0, loginFailures: Int = 0) {
+    public init(refreshTokens: Int = 0, sessions: Int = 0, loginFailures: Int = 0, auditEvents: Int = 0) {
         self.refreshTokens = refreshTokens
         self.sessions = sessions
         self.loginFailures = loginFailures
+        self.auditEvents = auditEvents
     }
 }

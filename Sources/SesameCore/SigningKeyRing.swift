@@ -1,68 +1,170 @@
 import Foundation
 import JWTKit
+import Logging
+import Synchronization
 
 /// The signing keys of a store, loaded into jwt-kit: signs with the newest active key and
-/// verifies with any key by its `kid`.
+/// verifies with any key still in its verification window, by `kid`.
 ///
 /// Verification is pinned to each key's algorithm (RFC 8725 §3.1): before any signature
 /// check, the token's header must name a `kid` of this ring and carry exactly that key's
-/// `alg`. A token without `kid`, with an unknown `kid`, with `alg: none`, `HS256` or any other
-/// algorithm than its key's is refused, whatever its signature.
-public struct SigningKeyRing: Sendable {
-    private let keys: JWTKeyCollection
-    /// `kid` → the only `alg` its tokens may carry.
-    private let algorithms: [String: String]
+/// `alg`. A token without `kid`, with an unknown `kid`, with `alg: none`, `HS256` (for instance
+/// signed with the public key as an HMAC secret) or any other algorithm than its key's is
+/// refused, whatever its signature.
+///
+/// Keys rotated by another process (`sesame key rotate` next to a running server) are picked
+/// up by ``reload()``: ``SigningKeyReloader`` calls it periodically, and a token naming an
+/// unknown `kid` triggers one at most every ``unknownKidReloadInterval`` seconds.
+///
+/// A reference type: every copy of a ``TokenService`` shares the one ring, whose current keys
+/// sit behind a `Mutex`.
+public final class SigningKeyRing: Sendable {
+    /// What one load of the store's keys produced.
+    struct Snapshot: Sendable {
+        var collection: JWTKeyCollection
+        /// `kid` → the only `alg` its tokens may carry.
+        var algorithms: [String: String]
+        /// `kid` → the time from which it no longer verifies (retired keys only).
+        var verifiesUntil: [String: Int64]
+        var activeKid: String
+        var jwks: [JSONWebKey]
+    }
+
+    private let store: any SesameStore
+    private let clock: any SesameClock
+    /// The algorithm of keys this ring generates (on first start, or when none is active).
+    public let algorithm: SigningAlgorithm
+    /// How long a retired key keeps verifying after its retirement
+    /// (``SesameConfiguration/signingKeyVerificationWindow``).
+    public let verificationWindow: Int64
+    /// Seconds between two reloads caused by an unknown `kid` (so that garbage tokens cannot
+    /// make every request read the store).
+    public let unknownKidReloadInterval: Int64
+    private let state: Mutex<(snapshot: Snapshot, lastUnknownKidReload: Int64)>
+
+    /// Loads the store's keys, generating one of `algorithm` when none is active (first start).
+    ///
+    /// - Parameters:
+    ///   - verificationWindow: how long a retired key keeps verifying.
+    ///   - unknownKidReloadInterval: minimum seconds between reloads caused by an unknown `kid`.
+    /// - Throws: store errors; ``SesameError/Code/invalidInput`` for a key the store holds that
+    ///   cannot be read.
+    public static func load(
+        from store: any SesameStore, clock: any SesameClock, algorithm: SigningAlgorithm = .es256,
+        verificationWindow: Int64, unknownKidReloadInterval: Int64 = 10
+    ) async throws -> SigningKeyRing {
+        let snapshot = try await makeSnapshot(
+            store: store, clock: clock, algorithm: algorithm, verificationWindow: verificationWindow)
+        return SigningKeyRing(
+            store: store, clock: clock, algorithm: algorithm, verificationWindow: verificationWindow,
+            unknownKidReloadInterval: unknownKidReloadInterval, snapshot: snapshot)
+    }
+
+    private init(
+        store: any SesameStore, clock: any SesameClock, algorithm: SigningAlgorithm, verificationWindow: Int64,
+        unknownKidReloadInterval: Int64, snapshot: Snapshot
+    ) {
+        self.store = store
+        self.clock = clock
+        self.algorithm = algorithm
+        self.verificationWindow = verificationWindow
+        self.unknownKidReloadInterval = unknownKidReloadInterval
+        self.state = Mutex((snapshot, clock.unixNow()))
+    }
+
+    /// Reads the store's keys again; new tokens are signed with the newest active one from then on.
+    public func reload() async throws {
+        let snapshot = try await Self.makeSnapshot(
+            store: store, clock: clock, algorithm: algorithm, verificationWindow: verificationWindow)
+        state.withLock { $0.snapshot = snapshot }
+    }
+
     /// The `kid` new tokens are signed with.
-    public let activeKid: String
-    /// The public keys of the ring (signing and retired), for `/.well-known/jwks.json`.
-    public let publicKeySet: JSONWebKeySet
+    public var activeKid: String { state.withLock { $0.snapshot.activeKid } }
 
-    /// Loads the store's keys, generating an ES256 key on first start.
-    public static func load(from store: any SesameStore, clock: any SesameClock) async throws -> SigningKeyRing {
-        var records = try await store.signingKeys()
-        if !records.contains(where: { $0.retiredAt == nil }) {
-            let key = ES256PrivateKey()
-            try await store.insertSigningKeyIfNoneActive(
-                SigningKeyRecord(
-                    kid: RandomToken.make(byteCount: 12), algorithm: "ES256", privateKeyPEM: key.pemRepresentation,
-                    createdAt: clock.unixNow()))
-            records = try await store.signingKeys()
-        }
-        return try await SigningKeyRing(records: records)
-    }
-
-    /// A ring of `records` (newest first); the first that is not retired signs.
-    public init(records: [SigningKeyRecord]) async throws {
-        let collection = JWTKeyCollection()
-        var active: String?
-        var algorithms: [String: String] = [:]
-        for record in records {
-            algorithms[record.kid] = record.algorithm
-            guard record.algorithm == "ES256" else {
-                throw SesameError(.invalidInput, "unsupported signing algorithm \(record.algorithm)")
-            }
-            let key = try ES256PrivateKey(pem: record.privateKeyPEM)
-            await collection.add(ecdsa: key, kid: JWKIdentifier(string: record.kid))
-            if active == nil, record.retiredAt == nil { active = record.kid }
-        }
-        guard let active else { throw SesameError(.notFound, "no active signing key") }
-        self.keys = collection
-        self.algorithms = algorithms
-        self.activeKid = active
-        self.publicKeySet = try JSONWebKeySet(records: records)
-    }
+    /// The public keys that verify tokens now (the active key first, then retired keys still
+    /// in their window), for `/.well-known/jwks.json`. Expired keys are not in it.
+    public var publicKeySet: JSONWebKeySet { JSONWebKeySet(keys: state.withLock { $0.snapshot.jwks }) }
 
     /// A signed compact JWT of `claims`, with `kid` in the header.
     public func sign(_ claims: AccessTokenClaims) async throws -> String {
-        try await keys.sign(claims, kid: JWKIdentifier(string: activeKid))
+        let snapshot = state.withLock { $0.snapshot }
+        return try await snapshot.collection.sign(claims, kid: JWKIdentifier(string: snapshot.activeKid))
     }
 
-    /// The claims of `token` if its signature verifies with the key its `kid` names.
-    /// Times are not checked here.
+    /// The claims of `token` if its signature verifies with the key its `kid` names, under that
+    /// key's algorithm. Times are not checked here.
+    ///
+    /// - Throws: ``SesameError/Code/invalidToken`` for anything else.
     public func verifySignature(_ token: String) async throws -> AccessTokenClaims {
-        guard let header = Self.header(of: token), let kid = header.kid, let expected = algorithms[kid], header.alg == expected
-        else { throw SesameError.invalidToken("token header names no key of this server") }
-        return try await keys.verify(token, as: AccessTokenClaims.self)
+        guard let header = Self.header(of: token), let kid = header.kid, let alg = header.alg else {
+            throw SesameError.invalidToken("token header names no key of this server")
+        }
+        var snapshot = state.withLock { $0.snapshot }
+        if snapshot.algorithms[kid] == nil, claimUnknownKidReload() {
+            // Possibly a key another process just rotated in.
+            try? await reload()
+            snapshot = state.withLock { $0.snapshot }
+        }
+        guard let expected = snapshot.algorithms[kid], alg == expected else {
+            throw SesameError.invalidToken("token header names no key of this server")
+        }
+        if let until = snapshot.verifiesUntil[kid], clock.unixNow() >= until {
+            throw SesameError.invalidToken("token signed by an expired key")
+        }
+        do {
+            return try await snapshot.collection.verify(token, as: AccessTokenClaims.self)
+        } catch {
+            throw SesameError.invalidToken()
+        }
+    }
+
+    /// Whether an unknown `kid` may cause a reload now (and if so, records that it did).
+    private func claimUnknownKidReload() -> Bool {
+        let now = clock.unixNow()
+        return state.withLock { s in
+            guard now - s.lastUnknownKidReload >= unknownKidReloadInterval else { return false }
+            s.lastUnknownKidReload = now
+            return true
+        }
+    }
+
+    private static func makeSnapshot(
+        store: any SesameStore, clock: any SesameClock, algorithm: SigningAlgorithm, verificationWindow: Int64
+    ) async throws -> Snapshot {
+        var records = try await store.signingKeys()
+        if !records.contains(where: { $0.retiredAt == nil }) {
+            try await store.insertSigningKeyIfNoneActive(SigningKeyRecord.generate(algorithm, at: clock.unixNow()))
+            records = try await store.signingKeys()
+        }
+        let now = clock.unixNow()
+        let collection = JWTKeyCollection()
+        var algorithms: [String: String] = [:]
+        var verifiesUntil: [String: Int64] = [:]
+        var active: String?
+        var jwks: [JSONWebKey] = []
+        // Newest first: the first active key signs.
+        for record in records where record.state(at: now, verificationWindow: verificationWindow) != .expired {
+            guard let keyAlgorithm = SigningAlgorithm(rawValue: record.algorithm) else {
+                throw SesameError(.invalidInput, "signing key \(record.kid) has an unsupported algorithm \(record.algorithm)")
+            }
+            do {
+                try await keyAlgorithm.add(pem: record.privateKeyPEM, kid: record.kid, to: collection)
+            } catch {
+                throw SesameError(.invalidInput, "signing key \(record.kid) is not a readable \(record.algorithm) private key")
+            }
+            let jwk = try JSONWebKey(publicPartOf: record)
+            algorithms[record.kid] = record.algorithm
+            if let until = record.verifiesUntil(verificationWindow: verificationWindow) { verifiesUntil[record.kid] = until }
+            if active == nil, record.retiredAt == nil {
+                active = record.kid
+                jwks.insert(jwk, at: 0)
+            } else {
+                jwks.append(jwk)
+            }
+        }
+        guard let active else { throw SesameError(.notFound, "no active signing key") }
+        return Snapshot(collection: collection, algorithms: algorithms, verifiesUntil: verifiesUntil, activeKid: active, jwks: jwks)
     }
 
     struct Header: Decodable {

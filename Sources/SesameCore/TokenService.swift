@@ -16,28 +16,34 @@ public struct TokenService: Sendable {
     public let logger: Logger
     /// Per-client-address limits on failed logins and refreshes.
     public let limiter: ClientLimiter
+    /// Where logins, refreshes and lockouts are counted.
+    public let metrics: SesameMetrics
     /// Longest a password check waits for attempts in flight on the same identifier to end.
     public var claimPatience: Duration = .seconds(5)
 
-    /// Prepares the core on `store`: loads (or on first start creates) the signing key and
-    /// the successor key.
+    /// Prepares the core on `store`: loads (or on first start creates, of
+    /// ``SesameConfiguration/signingAlgorithm``) the signing keys, and the successor key.
     public static func start(
         store: any SesameStore, configuration: SesameConfiguration, issuer: String,
-        clock: any SesameClock = SystemClock(), logger: Logger
+        clock: any SesameClock = SystemClock(), logger: Logger, metrics: SesameMetrics = .disabled
     ) async throws -> TokenService {
-        let keys = try await SigningKeyRing.load(from: store, clock: clock)
+        let keys = try await SigningKeyRing.load(
+            from: store, clock: clock, algorithm: configuration.signingAlgorithm,
+            verificationWindow: configuration.signingKeyVerificationWindow)
         let successorKey = try await store.secret(named: "successor-key") { RandomToken.bytes(32) }
         return TokenService(
             store: store, configuration: configuration, clock: clock,
             hasher: PasswordHasher(cost: configuration.bcryptCost), keys: keys,
             deriver: SuccessorDeriver(key: successorKey), clientSecrets: try await ClientSecretHasher.load(from: store),
-            issuer: issuer, logger: logger)
+            issuer: issuer, logger: logger, metrics: metrics)
     }
 
     public init(
         store: any SesameStore, configuration: SesameConfiguration, clock: any SesameClock, hasher: PasswordHasher,
-        keys: SigningKeyRing, deriver: SuccessorDeriver, clientSecrets: ClientSecretHasher, issuer: String, logger: Logger
+        keys: SigningKeyRing, deriver: SuccessorDeriver, clientSecrets: ClientSecretHasher, issuer: String, logger: Logger,
+        metrics: SesameMetrics = .disabled
     ) {
+        self.metrics = metrics
         self.store = store
         self.configuration = configuration
         self.clock = clock
@@ -67,6 +73,35 @@ public struct TokenService: Sendable {
     public func login(
         domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, clientID: String? = nil,
         from client: String? = nil
+    ) async throws -> TokenPair {
+        do {
+            let pair = try await openSession(
+                domain: domain, identifier: identifier, password: password, dialect: dialect, clientID: clientID, from: client)
+            metrics.login(dialect, outcome: "success")
+            return pair
+        } catch let error as SesameError {
+            metrics.login(dialect, outcome: Self.loginOutcome(error.code))
+            throw error
+        } catch {
+            metrics.login(dialect, outcome: "error")
+            throw error
+        }
+    }
+
+    static func loginOutcome(_ code: SesameError.Code) -> String {
+        switch code {
+        case .invalidCredentials: "invalid-credentials"
+        case .frozen: "frozen"
+        case .unknownAccount: "unknown-account"
+        case .userDisabled: "user-disabled"
+        case .domainDisabled: "domain-disabled"
+        case .rateLimited: "rate-limited"
+        default: "error"
+        }
+    }
+
+    private func openSession(
+        domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, clientID: String?, from client: String?
     ) async throws -> TokenPair {
         let (user, key) = try await checkPassword(
             domain: domain, identifier: identifier, password: password, dialect: dialect, from: client)
@@ -127,6 +162,7 @@ public struct TokenService: Sendable {
             try await store.recordLoginFailure(
                 key, attempt: attempt, at: failedAt, threshold: threshold, lockSeconds: configuration.lockoutSeconds)
             if attempt >= threshold {
+                metrics.lockout(dialect)
                 logger.notice("login identifier frozen", metadata: ["domain": "\(domain.name)"])
                 throw SesameError(.frozen, "account frozen, try again later", frozenUntil: failedAt + configuration.lockoutSeconds)
             }
@@ -213,7 +249,14 @@ public struct TokenService: Sendable {
         _ credential: RefreshCredential, dialect: Dialect, clientID: String? = nil, clearing key: LoginAttemptKey? = nil,
         from client: String? = nil
     ) async throws -> TokenPair {
-        try limiter.admitRefresh(from: client)
+        var outcome = "rejected"
+        defer { metrics.refresh(dialect, outcome: outcome) }
+        do {
+            try limiter.admitRefresh(from: client)
+        } catch {
+            outcome = "rate-limited"
+            throw error
+        }
         let now = clock.unixNow()
         let tokenHash: [UInt8]
         let binding: [UInt8]
@@ -248,9 +291,11 @@ public struct TokenService: Sendable {
         ) { input in policy.decide(input) }
         switch result {
         case .rotated(let state, let record), .replayed(let state, let record):
+            if case .rotated = result { outcome = "rotated" } else { outcome = "replayed" }
             return try await pair(
                 session: state.session, user: state.user, domain: state.domain, refreshToken: successor, record: record, now: now)
         case .revoked(let state, let reason):
+            outcome = "reuse-revoked"
             logger.warning(
                 "refresh token reuse detected, session revoked",
                 metadata: ["sid": "\(state.session.id)", "uid": "\(state.user.uid)", "reason": "\(reason)"])

@@ -132,5 +132,16 @@ enum PostgresSchema {
                 "CREATE INDEX clients_by_domain ON clients(domain_id)",
                 "CREATE INDEX sessions_by_client ON sessions(client_id) WHERE client_id IS NOT NULL",
             ]),
+        Migration(
+            name: "v3-keys-kek",
+            statements: [
+                // kek_id: NULL while the value is in clear; else the id of the key-encryption key
+                // that sealed it (KeyEncryptionKey.id), the value then being AES-GCM sealed.
+                "ALTER TABLE signing_keys ADD COLUMN kek_id TEXT",
+                "ALTER TABLE secrets ADD COLUMN kek_id TEXT",
+                "ALTER TABLE domains ADD COLUMN secret_kek_id TEXT",
+                "CREATE INDEX audit_events_by_uid ON audit_events(uid, id)",
+                "CREATE INDEX audit_events_by_kind ON audit_events(kind, id)",
+            ]),
     ]
 }

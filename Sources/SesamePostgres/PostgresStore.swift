@@ -3,6 +3,7 @@ import Logging
 import NIOSSL
 import PostgresNIO
 import SesameCore
+import Synchronization
 
 /// The store on PostgreSQL, for several `sesame serve` processes sharing one database.
 ///
@@ -23,18 +24,25 @@ import SesameCore
 ///     group.cancelAll()
 /// }
 /// ```
-public final class PostgresStore: SesameStore {
+public final class PostgresStore: SesameStore, SealsSecrets {
     public let url: PostgresConnectionURL
     let client: PostgresClient
     let logger: Logger
+    private let sealerBox: Mutex<SecretSealer>
+    var sealer: SecretSealer { sealerBox.withLock { $0 } }
+    private let sealedAtOpen = Mutex(0)
+    /// How many rows in clear were sealed by ``prepare(waitingUpTo:)`` (a KEK was given).
+    public var rowsSealedAtOpen: Int { sealedAtOpen.withLock { $0 } }
 
     /// Attempts of a transaction that PostgreSQL aborts with a serialization failure or deadlock.
     static let maxAttempts = 6
 
     /// - Parameters:
     ///   - poolSize: the most connections this process opens.
+    ///   - kek: seals secrets at rest (``SecretSealer``); `nil` writes them in clear.
     ///   - logger: receives the pool's own messages (connection failures); never a bound value.
-    public init(url: PostgresConnectionURL, poolSize: Int, logger: Logger) throws {
+    public init(url: PostgresConnectionURL, poolSize: Int, kek: KeyEncryptionKey? = nil, logger: Logger) throws {
+        self.sealerBox = Mutex(SecretSealer(kek: kek))
         let tls: PostgresClient.Configuration.TLS
         switch url.tls {
         case .disable: tls = .disable
@@ -91,6 +99,73 @@ public final class PostgresStore: SesameStore {
             }
         }
         try await migrate()
+        try await checkSealing()
+    }
+
+    /// Refuses a store sealed with another KEK (or with one, when none is given), and seals the
+    /// rows still in clear when a KEK is given.
+    func checkSealing() async throws {
+        let sealer = self.sealer
+        let ids = try await rows(
+            """
+            SELECT kek_id FROM signing_keys WHERE kek_id IS NOT NULL UNION SELECT kek_id FROM secrets WHERE kek_id IS NOT NULL
+            UNION SELECT secret_kek_id FROM domains WHERE secret_kek_id IS NOT NULL
+            """
+        ).map { try $0[0].decode(String.self) }
+        try sealer.check(storedIDs: Set(ids))
+        guard sealer.kek != nil else { return }
+        let count = try await transaction { connection in
+            try await self.reseal(connection, from: sealer, to: sealer, onlyClear: true)
+        }
+        sealedAtOpen.withLock { $0 = count }
+    }
+
+    /// Rewrites every secret row `to` seals; rows in clear only when `onlyClear`.
+    func reseal(_ connection: PostgresConnection, from: SecretSealer, to: SecretSealer, onlyClear: Bool) async throws -> Int {
+        // Keeps processes starting together from sealing the same rows twice.
+        let lockName = "sesame-seal:" + (url.schema ?? "public")
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))", logger: logger)
+        let filter = onlyClear ? " WHERE kek_id IS NULL" : ""
+        var count = 0
+        for row in try await rows(connection, "SELECT kid, private_key_pem, kek_id FROM signing_keys\(unescaped: filter) FOR UPDATE") {
+            let kid = try row["kid"].decode(String.self)
+            let context = "signing_keys/\(kid)"
+            let clear = try from.open(
+                text: try row["private_key_pem"].decode(String.self), kekID: try row["kek_id"].decode(String?.self), context: context)
+            let (stored, id) = try to.seal(text: clear, context: context)
+            try await connection.query(
+                "UPDATE signing_keys SET private_key_pem = \(stored), kek_id = \(id) WHERE kid = \(kid)", logger: logger)
+            count += 1
+        }
+        for row in try await rows(connection, "SELECT name, value, kek_id FROM secrets\(unescaped: filter) FOR UPDATE") {
+            let name = try row["name"].decode(String.self)
+            let context = "secrets/\(name)"
+            let clear = try from.open(
+                Array(try row["value"].decode(Data.self)), kekID: try row["kek_id"].decode(String?.self), context: context)
+            let (stored, id) = try to.seal(clear, context: context)
+            try await connection.query("UPDATE secrets SET value = \(Data(stored)), kek_id = \(id) WHERE name = \(name)", logger: logger)
+            count += 1
+        }
+        let domainFilter = onlyClear ? " WHERE secret_kek_id IS NULL" : ""
+        for row in try await rows(connection, "SELECT name, secret, secret_kek_id FROM domains\(unescaped: domainFilter) FOR UPDATE") {
+            let name = try row["name"].decode(String.self)
+            let context = "domains/\(name)"
+            let clear = try from.open(
+                text: try row["secret"].decode(String.self), kekID: try row["secret_kek_id"].decode(String?.self), context: context)
+            let (stored, id) = try to.seal(text: clear, context: context)
+            try await connection.query(
+                "UPDATE domains SET secret = \(stored), secret_kek_id = \(id) WHERE name = \(name)", logger: logger)
+            count += 1
+        }
+        return count
+    }
+
+    public func reseal(with newKEK: KeyEncryptionKey) async throws -> Int {
+        let from = sealer
+        let to = SecretSealer(kek: newKEK)
+        let count = try await transaction { connection in try await self.reseal(connection, from: from, to: to, onlyClear: false) }
+        sealerBox.withLock { $0 = to }
+        return count
     }
 
     /// Applies pending migrations in one transaction under an advisory lock named after the schema.
@@ -145,46 +220,86 @@ public final class PostgresStore: SesameStore {
     }
 
     public func secret(named name: String, orCreate make: @Sendable () -> [UInt8]) async throws -> [UInt8] {
-        let fresh = Data(make())
+        let sealer = self.sealer
+        let context = "secrets/\(name)"
+        let (fresh, freshID) = try sealer.seal(make(), context: context)
         return try await transaction { connection in
             try await connection.query(
-                "INSERT INTO secrets (name, value) VALUES (\(name), \(fresh)) ON CONFLICT (name) DO NOTHING", logger: self.logger)
-            let stored = try await self.rows(connection, "SELECT value FROM secrets WHERE name = \(name)").first
-            return Array(try stored?["value"].decode(Data.self) ?? fresh)
+                "INSERT INTO secrets (name, value, kek_id) VALUES (\(name), \(Data(fresh)), \(freshID)) ON CONFLICT (name) DO NOTHING",
+                logger: self.logger)
+            guard let stored = try await self.rows(connection, "SELECT value, kek_id FROM secrets WHERE name = \(name)").first else {
+                throw SesameError(.notFound, "secret \(name) vanished")
+            }
+            return try sealer.open(
+                Array(try stored["value"].decode(Data.self)), kekID: try stored["kek_id"].decode(String?.self), context: context)
         }
     }
 
     public func signingKeys() async throws -> [SigningKeyRecord] {
-        try await rows("SELECT * FROM signing_keys ORDER BY created_at DESC, kid").map { row in
-            SigningKeyRecord(
-                kid: try row["kid"].decode(String.self), algorithm: try row["algorithm"].decode(String.self),
-                privateKeyPEM: try row["private_key_pem"].decode(String.self), createdAt: try row["created_at"].decode(Int64.self),
-                retiredAt: try row["retired_at"].decode(Int64?.self))
+        let sealer = self.sealer
+        return try await rows("SELECT * FROM signing_keys ORDER BY created_at DESC, kid").map { row in
+            let kid = try row["kid"].decode(String.self)
+            return SigningKeyRecord(
+                kid: kid, algorithm: try row["algorithm"].decode(String.self),
+                privateKeyPEM: try sealer.open(
+                    text: try row["private_key_pem"].decode(String.self), kekID: try row["kek_id"].decode(String?.self),
+                    context: "signing_keys/\(kid)"),
+                createdAt: try row["created_at"].decode(Int64.self), retiredAt: try row["retired_at"].decode(Int64?.self))
         }
     }
 
     public func insertSigningKeyIfNoneActive(_ key: SigningKeyRecord) async throws {
+        let (pem, kekID) = try sealer.seal(text: key.privateKeyPEM, context: "signing_keys/\(key.kid)")
         try await transaction { connection in
             // Processes starting together must not each add a key.
             let lockName = "sesame-signing-keys:" + (self.url.schema ?? "public")
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))", logger: self.logger)
             try await connection.query(
                 """
-                INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at)
-                SELECT \(key.kid), \(key.algorithm), \(key.privateKeyPEM), \(key.createdAt), \(key.retiredAt)
+                INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at, kek_id)
+                SELECT \(key.kid), \(key.algorithm), \(pem), \(key.createdAt), \(key.retiredAt), \(kekID)
                 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)
                 """, logger: self.logger)
+        }
+    }
+
+    public func rotateSigningKey(to key: SigningKeyRecord, at now: Int64) async throws -> [String] {
+        let (pem, kekID) = try sealer.seal(text: key.privateKeyPEM, context: "signing_keys/\(key.kid)")
+        return try await transaction { connection in
+            let lockName = "sesame-signing-keys:" + (self.url.schema ?? "public")
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))", logger: self.logger)
+            let retired = try await self.rows(
+                connection, "UPDATE signing_keys SET retired_at = \(now) WHERE retired_at IS NULL RETURNING kid"
+            ).map { try $0["kid"].decode(String.self) }.sorted()
+            try await connection.query(
+                """
+                INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at, kek_id)
+                VALUES (\(key.kid), \(key.algorithm), \(pem), \(key.createdAt), NULL, \(kekID))
+                """, logger: self.logger)
+            return retired
+        }
+    }
+
+    public func retireSigningKey(kid: String, at now: Int64) async throws -> Bool {
+        try await transaction { connection in
+            try await self.rows(
+                connection, "UPDATE signing_keys SET retired_at = \(now) WHERE kid = \(kid) AND retired_at IS NULL RETURNING kid"
+            ).count == 1
         }
     }
 
     // MARK: Domains
 
     public func createDomain(name: String, secret: String, at now: Int64) async throws -> UserDomain {
-        try await mapErrors {
+        let (stored, kekID) = try sealer.seal(text: secret, context: "domains/\(name)")
+        return try await mapErrors {
             let id = try await transaction { connection in
                 try await self.rows(
                     connection,
-                    "INSERT INTO domains (name, secret, enabled, created_at) VALUES (\(name), \(secret), TRUE, \(now)) RETURNING id"
+                    """
+                    INSERT INTO domains (name, secret, enabled, created_at, secret_kek_id)
+                    VALUES (\(name), \(stored), TRUE, \(now), \(kekID)) RETURNING id
+                    """
                 ).first?["id"].decode(Int64.self)
             }
             guard let id else { throw SesameError(.invalidInput, "the domain was not created") }
@@ -193,11 +308,11 @@ public final class PostgresStore: SesameStore {
     }
 
     public func domain(named name: String) async throws -> UserDomain? {
-        try await rows("SELECT * FROM domains WHERE name = \(name)").first.map { try Self.domain($0, prefix: "") }
+        try await rows("SELECT * FROM domains WHERE name = \(name)").first.map { try self.domain($0, prefix: "") }
     }
 
     public func domains() async throws -> [UserDomain] {
-        try await rows("SELECT * FROM domains ORDER BY name").map { try Self.domain($0, prefix: "") }
+        try await rows("SELECT * FROM domains ORDER BY name").map { try self.domain($0, prefix: "") }
     }
 
     public func setDomainEnabled(name: String, enabled: Bool) async throws -> Bool {
@@ -426,7 +541,7 @@ public final class PostgresStore: SesameStore {
             guard let row = try await self.rows(connection, "\(unescaped: Self.stateSelect) WHERE t.token_hash = \(tokenHash)").first
             else { return .notFound }
             let token = try Self.token(row, prefix: "t_")
-            let state = try Self.state(row)
+            let state = try self.state(row)
             switch decide(RotationInput(token: token, state: state)) {
             case .rotate(let expiresAt):
                 let updated = try await self.rows(
@@ -440,6 +555,12 @@ public final class PostgresStore: SesameStore {
                     id: request.successorID, tokenHash: request.successorHash, sessionID: token.sessionID,
                     issuedAt: request.now, expiresAt: expiresAt)
                 try await self.insert(connection, successor)
+                // One insert inside the rotation's own transaction: no extra commit.
+                try await self.audit(
+                    connection,
+                    AuditEvent(
+                        at: request.now, kind: "refresh", uid: state.user.uid, sessionID: token.sessionID,
+                        detail: state.session.dialect.rawValue))
                 return .rotated(state, successor: successor)
             case .replay:
                 guard let hash = token.successorHash,
@@ -475,11 +596,11 @@ public final class PostgresStore: SesameStore {
     }
 
     public func sessionState(id: String) async throws -> SessionState? {
-        try await rows("\(unescaped: Self.sessionSelect) WHERE s.id = \(id)").first.map(Self.state)
+        try await rows("\(unescaped: Self.sessionSelect) WHERE s.id = \(id)").first.map { try self.state($0) }
     }
 
     public func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState? {
-        try await rows("\(unescaped: Self.stateSelect) WHERE t.token_hash = \(Data(refreshTokenHash))").first.map(Self.state)
+        try await rows("\(unescaped: Self.stateSelect) WHERE t.token_hash = \(Data(refreshTokenHash))").first.map { try self.state($0) }
     }
 
     public func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool {
@@ -558,8 +679,33 @@ public final class PostgresStore: SesameStore {
         try await transaction { connection in try await self.audit(connection, event) }
     }
 
-    public func auditEvents(limit: Int) async throws -> [AuditEvent] {
-        try await rows("SELECT * FROM audit_events ORDER BY id DESC LIMIT \(Int64(limit))").map { row in
+    public func deleteAuditEvents(before cutoff: Int64) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await transaction { connection in
+                try await self.rows(
+                    connection,
+                    """
+                    DELETE FROM audit_events WHERE id IN (
+                        SELECT id FROM audit_events WHERE at < \(cutoff) LIMIT \(Int64(Self.sweepBatch)) FOR UPDATE SKIP LOCKED)
+                    RETURNING id
+                    """
+                ).count
+            }
+            total += deleted
+            if deleted < Self.sweepBatch { return total }
+        }
+    }
+
+    public func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] {
+        // NULL filters match everything; the values are bound, never spliced.
+        try await rows(
+            """
+            SELECT * FROM audit_events
+            WHERE (\(query.uid)::TEXT IS NULL OR uid = \(query.uid)) AND (\(query.kind)::TEXT IS NULL OR kind = \(query.kind))
+            ORDER BY id DESC LIMIT \(Int64(max(0, query.limit)))
+            """
+        ).map { row in
             AuditEvent(
                 at: try row["at"].decode(Int64.self), kind: try row["kind"].decode(String.self), uid: try row["uid"].decode(String?.self),
                 sessionID: try row["session_id"].decode(String?.self), detail: try row["detail"].decode(String.self))
@@ -710,14 +856,19 @@ extension PostgresStore {
                u.international_code AS u_international_code, u.username AS u_username, u.nickname AS u_nickname,
                u.password_hash AS u_password_hash, u.enabled AS u_enabled, u.registered_at AS u_registered_at,
                u.last_login_at AS u_last_login_at,
-               d.id AS d_id, d.name AS d_name, d.secret AS d_secret, d.enabled AS d_enabled, d.created_at AS d_created_at
+               d.id AS d_id, d.name AS d_name, d.secret AS d_secret, d.secret_kek_id AS d_secret_kek_id,
+               d.enabled AS d_enabled, d.created_at AS d_created_at
         """
 
-    static func domain(_ row: PostgresRandomAccessRow, prefix p: String) throws -> UserDomain {
-        UserDomain(
-            id: try row[p + "id"].decode(Int64.self), name: try row[p + "name"].decode(String.self),
-            secret: try row[p + "secret"].decode(String.self), enabled: try row[p + "enabled"].decode(Bool.self),
-            createdAt: try row[p + "created_at"].decode(Int64.self))
+    /// A domain row, its secret opened with the store's KEK.
+    func domain(_ row: PostgresRandomAccessRow, prefix p: String) throws -> UserDomain {
+        let name = try row[p + "name"].decode(String.self)
+        return UserDomain(
+            id: try row[p + "id"].decode(Int64.self), name: name,
+            secret: try sealer.open(
+                text: try row[p + "secret"].decode(String.self), kekID: try row[p + "secret_kek_id"].decode(String?.self),
+                context: "domains/\(name)"),
+            enabled: try row[p + "enabled"].decode(Bool.self), createdAt: try row[p + "created_at"].decode(Int64.self))
     }
 
     static func client(_ row: PostgresRandomAccessRow) throws -> OAuthClient {
@@ -745,8 +896,9 @@ extension PostgresStore {
             revokedAt: try row[p + "revoked_at"].decode(Int64?.self), revokeReason: try row[p + "revoke_reason"].decode(String?.self))
     }
 
-    static func state(_ row: PostgresRandomAccessRow) throws -> SessionState {
-        SessionState(session: try session(row, prefix: "s_"), user: try user(row, prefix: "u_"), domain: try domain(row, prefix: "d_"))
+    func state(_ row: PostgresRandomAccessRow) throws -> SessionState {
+        SessionState(
+            session: try Self.session(row, prefix: "s_"), user: try Self.user(row, prefix: "u_"), domain: try domain(row, prefix: "d_"))
     }
 
     static func token(_ row: PostgresRandomAccessRow, prefix p: String) throws -> RefreshTokenRecord {

@@ -119,6 +119,18 @@ enum SQLiteSchema {
                     CREATE INDEX sessions_by_client ON sessions(client_id) WHERE client_id IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v3-keys-kek") { db in
+            // kek_id: NULL while the value is in clear; else the id of the key-encryption key
+            // that sealed it (KeyEncryptionKey.id), the value then being AES-GCM sealed.
+            try db.execute(
+                sql: """
+                    ALTER TABLE signing_keys ADD COLUMN kek_id TEXT;
+                    ALTER TABLE secrets ADD COLUMN kek_id TEXT;
+                    ALTER TABLE domains ADD COLUMN secret_kek_id TEXT;
+                    CREATE INDEX audit_events_by_uid ON audit_events(uid, id);
+                    CREATE INDEX audit_events_by_kind ON audit_events(kind, id);
+                    """)
+        }
         return migrator
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SesameCore
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so that every
 /// acknowledged write survives `kill -9` and power loss.
@@ -8,19 +9,30 @@ import SesameCore
 /// Writes go through GRDB's single writer connection, each in one IMMEDIATE transaction;
 /// reads run concurrently on the pool's reader connections.
 ///
+/// With a key-encryption key, the private signing keys, the `secrets` table and the domain
+/// secrets are sealed at rest (``SecretSealer``); rows written in clear before are sealed when
+/// the store opens with a KEK.
+///
 /// ```swift
-/// let store = try SQLiteStore(path: "./sesame-data/sesame.sqlite")
+/// let store = try SQLiteStore(path: "./sesame-data/sesame.sqlite", kek: try KeyEncryptionKey(contentsOfFile: "/etc/sesame/kek"))
 /// ```
-public final class SQLiteStore: SesameStore {
+public final class SQLiteStore: SesameStore, SealsSecrets {
     /// The GRDB pool; exposed for tests and tools that inspect the file.
     public let pool: DatabasePool
     public let path: String
+    /// How many rows in clear were sealed when the store opened with a KEK.
+    public let rowsSealedAtOpen: Int
+    private let sealerBox: Mutex<SecretSealer>
+    var sealer: SecretSealer { sealerBox.withLock { $0 } }
 
     /// Opens (creating if needed) the database at `path`, and runs pending migrations.
     ///
-    /// - Parameter path: the SQLite file; its directory is created when missing.
-    /// - Throws: when the file cannot be opened or migrated.
-    public init(path: String) throws {
+    /// - Parameters:
+    ///   - path: the SQLite file; its directory is created when missing.
+    ///   - kek: seals secrets at rest; `nil` writes them in clear.
+    /// - Throws: when the file cannot be opened or migrated; ``SesameError/Code/invalidInput``
+    ///   when it holds secrets sealed with another KEK than `kek` (or `kek` is `nil`).
+    public init(path: String, kek: KeyEncryptionKey? = nil) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             // The store holds password hashes and key material: only its owner may read it.
@@ -52,6 +64,63 @@ public final class SQLiteStore: SesameStore {
             throw DatabaseError(message: "could not set PRAGMA synchronous = FULL")
         }
         try SQLiteSchema.migrator.migrate(pool)
+        let sealer = SecretSealer(kek: kek)
+        self.sealerBox = Mutex(sealer)
+        let storedIDs = try pool.read { db in
+            try String.fetchSet(
+                db,
+                sql: """
+                    SELECT kek_id FROM signing_keys WHERE kek_id IS NOT NULL UNION SELECT kek_id FROM secrets WHERE kek_id IS NOT NULL
+                    UNION SELECT secret_kek_id FROM domains WHERE secret_kek_id IS NOT NULL
+                    """)
+        }
+        try sealer.check(storedIDs: storedIDs)
+        if kek != nil {
+            rowsSealedAtOpen = try pool.write { db in try Self.reseal(db, from: sealer, to: sealer, onlyClear: true) }
+        } else {
+            rowsSealedAtOpen = 0
+        }
+    }
+
+    /// Rewrites every secret row `to` seals; rows in clear only when `onlyClear`.
+    static func reseal(_ db: Database, from: SecretSealer, to: SecretSealer, onlyClear: Bool) throws -> Int {
+        let filter = onlyClear ? " WHERE kek_id IS NULL" : ""
+        var count = 0
+        for row in try Row.fetchAll(db, sql: "SELECT kid, private_key_pem, kek_id FROM signing_keys" + filter) {
+            let kid: String = row["kid"]
+            let context = "signing_keys/\(kid)"
+            let clear = try from.open(text: row["private_key_pem"], kekID: row["kek_id"], context: context)
+            let (stored, id) = try to.seal(text: clear, context: context)
+            try db.execute(sql: "UPDATE signing_keys SET private_key_pem = ?, kek_id = ? WHERE kid = ?", arguments: [stored, id, kid])
+            count += 1
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT name, value, kek_id FROM secrets" + filter) {
+            let name: String = row["name"]
+            let context = "secrets/\(name)"
+            let value: Data = row["value"]
+            let clear = try from.open(Array(value), kekID: row["kek_id"], context: context)
+            let (stored, id) = try to.seal(clear, context: context)
+            try db.execute(sql: "UPDATE secrets SET value = ?, kek_id = ? WHERE name = ?", arguments: [Data(stored), id, name])
+            count += 1
+        }
+        let domainFilter = onlyClear ? " WHERE secret_kek_id IS NULL" : ""
+        for row in try Row.fetchAll(db, sql: "SELECT name, secret, secret_kek_id FROM domains" + domainFilter) {
+            let name: String = row["name"]
+            let context = "domains/\(name)"
+            let clear = try from.open(text: row["secret"], kekID: row["secret_kek_id"], context: context)
+            let (stored, id) = try to.seal(text: clear, context: context)
+            try db.execute(sql: "UPDATE domains SET secret = ?, secret_kek_id = ? WHERE name = ?", arguments: [stored, id, name])
+            count += 1
+        }
+        return count
+    }
+
+    public func reseal(with newKEK: KeyEncryptionKey) async throws -> Int {
+        let from = sealer
+        let to = SecretSealer(kek: newKEK)
+        let count = try await pool.write { db in try Self.reseal(db, from: from, to: to, onlyClear: false) }
+        sealerBox.withLock { $0 = to }
+        return count
     }
 
     // MARK: Bootstrap
@@ -61,43 +130,74 @@ public final class SQLiteStore: SesameStore {
     }
 
     public func secret(named name: String, orCreate make: @Sendable () -> [UInt8]) async throws -> [UInt8] {
-        let fresh = Data(make())
+        let sealer = self.sealer
+        let context = "secrets/\(name)"
+        let fresh = try sealer.seal(make(), context: context)
         return try await pool.write { db in
-            try db.execute(sql: "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", arguments: [name, fresh])
-            let stored = try Data.fetchOne(db, sql: "SELECT value FROM secrets WHERE name = ?", arguments: [name])
-            return Array(stored ?? fresh)
+            try db.execute(
+                sql: "INSERT INTO secrets (name, value, kek_id) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                arguments: [name, Data(fresh.stored), fresh.kekID])
+            guard let row = try Row.fetchOne(db, sql: "SELECT value, kek_id FROM secrets WHERE name = ?", arguments: [name]) else {
+                throw SesameError(.notFound, "secret \(name) vanished")
+            }
+            let value: Data = row["value"]
+            return try sealer.open(Array(value), kekID: row["kek_id"], context: context)
         }
     }
 
     public func signingKeys() async throws -> [SigningKeyRecord] {
-        try await pool.read { db in
+        let sealer = self.sealer
+        return try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at DESC, kid").map { row in
-                SigningKeyRecord(
-                    kid: row["kid"], algorithm: row["algorithm"], privateKeyPEM: row["private_key_pem"],
+                let kid: String = row["kid"]
+                return SigningKeyRecord(
+                    kid: kid, algorithm: row["algorithm"],
+                    privateKeyPEM: try sealer.open(text: row["private_key_pem"], kekID: row["kek_id"], context: "signing_keys/\(kid)"),
                     createdAt: row["created_at"], retiredAt: row["retired_at"])
             }
         }
     }
 
     public func insertSigningKeyIfNoneActive(_ key: SigningKeyRecord) async throws {
+        let sealed = try sealer.seal(text: key.privateKeyPEM, context: "signing_keys/\(key.kid)")
         try await pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at)
-                    SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)
+                    INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at, kek_id)
+                    SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)
                     """,
-                arguments: [key.kid, key.algorithm, key.privateKeyPEM, key.createdAt, key.retiredAt])
+                arguments: [key.kid, key.algorithm, sealed.stored, key.createdAt, key.retiredAt, sealed.kekID])
+        }
+    }
+
+    public func rotateSigningKey(to key: SigningKeyRecord, at now: Int64) async throws -> [String] {
+        let sealed = try sealer.seal(text: key.privateKeyPEM, context: "signing_keys/\(key.kid)")
+        return try await pool.write { db in
+            let retired = try String.fetchAll(db, sql: "SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY kid")
+            try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", arguments: [now])
+            try db.execute(
+                sql: "INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at, kek_id) VALUES (?, ?, ?, ?, NULL, ?)",
+                arguments: [key.kid, key.algorithm, sealed.stored, key.createdAt, sealed.kekID])
+            return retired
+        }
+    }
+
+    public func retireSigningKey(kid: String, at now: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL", arguments: [now, kid])
+            return db.changesCount == 1
         }
     }
 
     // MARK: Domains
 
     public func createDomain(name: String, secret: String, at now: Int64) async throws -> UserDomain {
-        try await mapErrors {
+        let sealed = try sealer.seal(text: secret, context: "domains/\(name)")
+        return try await mapErrors {
             try await pool.write { db in
                 try db.execute(
-                    sql: "INSERT INTO domains (name, secret, enabled, created_at) VALUES (?, ?, 1, ?)",
-                    arguments: [name, secret, now])
+                    sql: "INSERT INTO domains (name, secret, enabled, created_at, secret_kek_id) VALUES (?, ?, 1, ?, ?)",
+                    arguments: [name, sealed.stored, now, sealed.kekID])
                 return UserDomain(id: db.lastInsertedRowID, name: name, secret: secret, enabled: true, createdAt: now)
             }
         }
@@ -105,12 +205,12 @@ public final class SQLiteStore: SesameStore {
 
     public func domain(named name: String) async throws -> UserDomain? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM domains WHERE name = ?", arguments: [name]).map(Self.domain)
+            try Row.fetchOne(db, sql: "SELECT * FROM domains WHERE name = ?", arguments: [name]).map { try self.domain($0) }
         }
     }
 
     public func domains() async throws -> [UserDomain] {
-        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM domains ORDER BY name").map(Self.domain) }
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM domains ORDER BY name").map { try self.domain($0) } }
     }
 
     public func setDomainEnabled(name: String, enabled: Bool) async throws -> Bool {
@@ -339,7 +439,7 @@ public final class SQLiteStore: SesameStore {
             let row = try Row.fetchOne(db, sql: Self.stateSelect + " WHERE t.token_hash = ?", arguments: [Data(request.tokenHash)])
             guard let row else { return .notFound }
             let token = Self.token(row, prefix: "t_")
-            let state = Self.state(row)
+            let state = try self.state(row)
             switch decide(RotationInput(token: token, state: state)) {
             case .rotate(let expiresAt):
                 try db.execute(
@@ -350,6 +450,9 @@ public final class SQLiteStore: SesameStore {
                     id: request.successorID, tokenHash: request.successorHash, sessionID: token.sessionID,
                     issuedAt: request.now, expiresAt: expiresAt)
                 try Self.insert(db, successor)
+                // One insert inside the rotation's own transaction: no extra commit (fsync).
+                try Self.audit(
+                    db, AuditEvent(at: request.now, kind: "refresh", uid: state.user.uid, sessionID: token.sessionID, detail: state.session.dialect.rawValue))
                 return .rotated(state, successor: successor)
             case .replay:
                 guard let hash = token.successorHash,
@@ -386,13 +489,13 @@ public final class SQLiteStore: SesameStore {
 
     public func sessionState(id: String) async throws -> SessionState? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: Self.sessionSelect + " WHERE s.id = ?", arguments: [id]).map(Self.state)
+            try Row.fetchOne(db, sql: Self.sessionSelect + " WHERE s.id = ?", arguments: [id]).map { try self.state($0) }
         }
     }
 
     public func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: Self.stateSelect + " WHERE t.token_hash = ?", arguments: [Data(refreshTokenHash)]).map(Self.state)
+            try Row.fetchOne(db, sql: Self.stateSelect + " WHERE t.token_hash = ?", arguments: [Data(refreshTokenHash)]).map { try self.state($0) }
         }
     }
 
@@ -469,11 +572,37 @@ public final class SQLiteStore: SesameStore {
         try await pool.write { db in try Self.audit(db, event) }
     }
 
-    public func auditEvents(limit: Int) async throws -> [AuditEvent] {
+    public func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let uid = query.uid {
+                conditions.append("uid = ?")
+                arguments += [uid]
+            }
+            if let kind = query.kind {
+                conditions.append("kind = ?")
+                arguments += [kind]
+            }
+            arguments += [max(0, query.limit)]
+            let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(db, sql: "SELECT * FROM audit_events\(filter) ORDER BY id DESC LIMIT ?", arguments: arguments).map { row in
                 AuditEvent(at: row["at"], kind: row["kind"], uid: row["uid"], sessionID: row["session_id"], detail: row["detail"])
             }
+        }
+    }
+
+    public func deleteAuditEvents(before cutoff: Int64) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await pool.write { db in
+                try db.execute(
+                    sql: "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT \(Self.sweepBatch))",
+                    arguments: [cutoff])
+                return db.changesCount
+            }
+            total += deleted
+            if deleted < Self.sweepBatch { return total }
         }
     }
 
@@ -511,13 +640,17 @@ extension SQLiteStore {
                u.international_code AS u_international_code, u.username AS u_username, u.nickname AS u_nickname,
                u.password_hash AS u_password_hash, u.enabled AS u_enabled, u.registered_at AS u_registered_at,
                u.last_login_at AS u_last_login_at,
-               d.id AS d_id, d.name AS d_name, d.secret AS d_secret, d.enabled AS d_enabled, d.created_at AS d_created_at
+               d.id AS d_id, d.name AS d_name, d.secret AS d_secret, d.secret_kek_id AS d_secret_kek_id, d.enabled AS d_enabled,
+               d.created_at AS d_created_at
         """
 
-    static func domain(_ row: Row) -> UserDomain { domain(row, prefix: "") }
+    func domain(_ row: Row) throws -> UserDomain { try domain(row, prefix: "") }
 
-    static func domain(_ row: Row, prefix p: String) -> UserDomain {
-        UserDomain(id: row[p + "id"], name: row[p + "name"], secret: row[p + "secret"], enabled: row[p + "enabled"], createdAt: row[p + "created_at"])
+    /// A domain row, its secret opened with the store's KEK.
+    func domain(_ row: Row, prefix p: String) throws -> UserDomain {
+        let name: String = row[p + "name"]
+        let secret = try sealer.open(text: row[p + "secret"], kekID: row[p + "secret_kek_id"], context: "domains/\(name)")
+        return UserDomain(id: row[p + "id"], name: name, secret: secret, enabled: row[p + "enabled"], createdAt: row[p + "created_at"])
     }
 
     static func client(_ row: Row) -> OAuthClient {
@@ -539,8 +672,8 @@ extension SQLiteStore {
             revokedAt: row[p + "revoked_at"], revokeReason: row[p + "revoke_reason"])
     }
 
-    static func state(_ row: Row) -> SessionState {
-        SessionState(session: session(row, prefix: "s_"), user: user(row, prefix: "u_"), domain: domain(row, prefix: "d_"))
+    func state(_ row: Row) throws -> SessionState {
+        SessionState(session: Self.session(row, prefix: "s_"), user: Self.user(row, prefix: "u_"), domain: try domain(row, prefix: "d_"))
     }
 
     static func token(_ row: Row, prefix p: String) -> RefreshTokenRecord {

@@ -41,7 +41,7 @@ public enum OpenAPIDocument {
         "operationId": "metrics",
         "summary": "Prometheus metrics",
         "responses": {
-          "200": { "description": "Prometheus text exposition format.", "content": { "text/plain": { "schema": { "type": "string" } } } }
+          "200": { "description": "Prometheus text exposition format (version 0.0.4): request, login, refresh, reuse and lockout counters, request and store latency histograms.", "content": { "text/plain": { "schema": { "type": "string" } } } }
         }
       }
     },
@@ -481,13 +481,15 @@ public enum OpenAPIDocument {
       "JSONWebKey": {
         "type": "object", "required": ["kty", "kid", "alg", "use"],
         "properties": {
-          "kty": { "type": "string" },
+          "kty": { "type": "string", "enum": ["EC", "RSA", "OKP"] },
           "kid": { "type": "string" },
-          "alg": { "type": "string" },
+          "alg": { "type": "string", "enum": ["ES256", "RS256", "EdDSA"] },
           "use": { "type": "string", "const": "sig" },
-          "crv": { "type": "string" },
-          "x": { "type": "string" },
-          "y": { "type": "string" }
+          "crv": { "type": "string", "description": "EC: P-256; OKP: Ed25519" },
+          "x": { "type": "string", "description": "EC and OKP, unpadded Base64URL" },
+          "y": { "type": "string", "description": "EC, unpadded Base64URL" },
+          "n": { "type": "string", "description": "RSA modulus, unpadded Base64URL" },
+          "e": { "type": "string", "description": "RSA public exponent, unpadded Base64URL" }
         }
       },
       "JSONWebKeySet": {

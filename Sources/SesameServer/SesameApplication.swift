@@ -8,13 +8,26 @@ import SesameEnduser
 import SesameHTTP
 import SesameKanfang
 import SesameOAuth
+import SesameTelemetry
 
 /// Builds the HTTP application: the three dialects on one token core, plus `/health` and
 /// `/openapi.json`.
 public enum SesameApplication {
     /// The router with every route; used directly by in-process tests.
-    public static func router(service: TokenService, limits: HTTPLimits) -> Router<SesameRequestContext> {
+    ///
+    /// - Parameter telemetry: when given, requests are counted into it and `GET /metrics`
+    ///   serves it; it should be the one whose metrics `service` records into.
+    public static func router(service: TokenService, limits: HTTPLimits, telemetry: Telemetry? = nil) -> Router<SesameRequestContext> {
         let router = Router(context: SesameRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        if let telemetry {
+            router.add(middleware: MetricsMiddleware(metrics: telemetry.metrics))
+            router.get("metrics") { _, _ -> Response in
+                Response(
+                    status: .ok, headers: [.contentType: Telemetry.contentType, .cacheControl: "no-store"],
+                    body: .init(byteBuffer: ByteBuffer(string: telemetry.exposition())))
+            }
+        }
         router.add(middleware: RequestLogMiddleware(logger: service.logger))
         router.get("health") { _, _ -> Response in
             do {
@@ -43,15 +56,20 @@ public enum SesameApplication {
     /// The application listening on `host:port`; `onListening` receives the bound address
     /// (useful with port 0).
     public static func make(
-        service: TokenService, settings: ServerSettings,
+        service: TokenService, settings: ServerSettings, telemetry: Telemetry? = nil,
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
     ) -> some ApplicationProtocol {
         var services: [any Service] = []
         if settings.sweepInterval > 0 {
-            services.append(StoreSweeper(service: service, interval: settings.sweepInterval, retention: settings.sweepRetention))
+            services.append(
+                StoreSweeper(
+                    service: service, interval: settings.sweepInterval, retention: settings.sweepRetention,
+                    auditRetention: settings.auditRetention))
         }
+        services.append(
+            SigningKeyReloader(ring: service.keys, interval: service.configuration.signingKeyReloadInterval, logger: service.logger))
         return Application(
-            router: router(service: service, limits: settings.limits),
+            router: router(service: service, limits: settings.limits, telemetry: telemetry),
             // Idle connections are closed, so that a client holding sockets open cannot exhaust them.
             server: .http1(configuration: .init(idleTimeout: .seconds(settings.idleTimeoutSeconds))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sesame"),

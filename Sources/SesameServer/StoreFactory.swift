@@ -32,17 +32,20 @@ public enum StoreFactory {
     /// ``Options/waitSeconds`` for the server.
     ///
     /// - Throws: ``SesameError`` when the store cannot be opened, reached or migrated.
+    /// - Parameter kek: seals secrets at rest (``SecretSealer``); `nil` keeps them in clear. A
+    ///   store whose secrets are sealed refuses to open without its KEK.
     public static func withStore<T: Sendable>(
-        _ url: DatabaseURL, options: Options = Options(), logger: Logger,
+        _ url: DatabaseURL, options: Options = Options(), kek: KeyEncryptionKey? = nil, logger: Logger,
         _ body: (any SesameStore) async throws -> T
     ) async throws -> T {
         switch url {
         case .sqlite(let path):
-            return try await body(try SQLiteStore(path: path))
+            return try await body(try SQLiteStore(path: path, kek: kek))
         case .postgres(let text):
             var poolLogger = logger
             poolLogger[metadataKey: "component"] = "postgres"
-            let store = try PostgresStore(url: PostgresConnectionURL(parsing: text), poolSize: options.poolSize, logger: poolLogger)
+            let store = try PostgresStore(
+                url: PostgresConnectionURL(parsing: text), poolSize: options.poolSize, kek: kek, logger: poolLogger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await store.run() }
                 defer { group.cancelAll() }

@@ -1,4 +1,5 @@
 import Logging
+import SesameTelemetry
 import Synchronization
 
 /// Collects log lines in memory, for tests that assert what is (and is never) logged,
@@ -8,9 +9,12 @@ public final class LogCapture: Sendable {
 
     public init() {}
 
-    /// A logger at `level` that writes into this capture.
+    /// A logger at `level` that writes into this capture, with the request id of the request
+    /// being served (``RequestID``) in every line's metadata, as the server's logger has.
     public func logger(level: Logger.Level = .trace) -> Logger {
-        var logger = Logger(label: "sesame-capture") { label in Handler(capture: self, label: label) }
+        var logger = Logger(label: "sesame-capture") { label in
+            Handler(capture: self, label: label, metadataProvider: RequestID.metadataProvider)
+        }
         logger.logLevel = level
         return logger
     }
@@ -25,6 +29,7 @@ public final class LogCapture: Sendable {
         let label: String
         var metadata: Logger.Metadata = [:]
         var logLevel: Logger.Level = .trace
+        var metadataProvider: Logger.MetadataProvider?
 
         subscript(metadataKey key: String) -> Logger.Metadata.Value? {
             get { metadata[key] }
@@ -32,7 +37,7 @@ public final class LogCapture: Sendable {
         }
 
         func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            let merged = metadata.merging(metadataProvider?.get() ?? [:]) { $1 }.merging(event.metadata ?? [:]) { $1 }
             capture.append("\(event.level) \(event.message) \(merged) \(event.source) \(event.file):\(event.line)")
         }
     }

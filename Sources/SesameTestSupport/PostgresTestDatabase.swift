@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Logging
 import PostgresNIO
+import SesameCore
 import SesamePostgres
 
 /// The PostgreSQL server the tests use, from `SESAME_TEST_POSTGRES_URL`
@@ -29,20 +30,21 @@ public enum PostgresTestDatabase {
     }
 
     /// Opens a store on a fresh schema, its pool running until ``PostgresTestStore/close()``.
-    public static func openStore() async throws -> PostgresTestStore {
+    public static func openStore(kek: KeyEncryptionKey? = nil) async throws -> PostgresTestStore {
         await openFixtures.acquire()
-        return try await openStore(url: try freshSchemaURL(), holdingPermit: true)
+        return try await openStore(url: try freshSchemaURL(), kek: kek, holdingPermit: true)
     }
 
-    /// Opens another store on the schema `text` names (a second process, or a restart).
-    public static func openStore(url text: String) async throws -> PostgresTestStore {
-        try await openStore(url: text, holdingPermit: false)
+    /// Opens another store on the schema `text` names (a second process, or a restart),
+    /// sealing secrets with `kek`.
+    public static func openStore(url text: String, kek: KeyEncryptionKey? = nil) async throws -> PostgresTestStore {
+        try await openStore(url: text, kek: kek, holdingPermit: false)
     }
 
-    static func openStore(url text: String, holdingPermit: Bool) async throws -> PostgresTestStore {
+    static func openStore(url text: String, kek: KeyEncryptionKey?, holdingPermit: Bool) async throws -> PostgresTestStore {
         var logger = Logger(label: "sesame-test-postgres")
         logger.logLevel = .critical
-        let store = try PostgresStore(url: PostgresConnectionURL(parsing: text), poolSize: 4, logger: logger)
+        let store = try PostgresStore(url: PostgresConnectionURL(parsing: text), poolSize: 4, kek: kek, logger: logger)
         let testStore = PostgresTestStore(store: store, url: text, holdingPermit: holdingPermit)
         do {
             try await store.prepare(waitingUpTo: .seconds(60))

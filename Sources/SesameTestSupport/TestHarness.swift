@@ -7,6 +7,7 @@ import SesameHTTP
 import SesamePostgres
 import SesameSQLite
 import SesameServer
+import SesameTelemetry
 
 /// A token core on a real store — a SQLite file in a fresh temporary directory, or a fresh
 /// schema on the PostgreSQL test server — with a manual clock, bcrypt at cost 4 (fast), and one
@@ -29,6 +30,8 @@ public struct TestHarness: Sendable {
     public let probe: SQLProbe
     public let clock: ManualClock
     public let service: TokenService
+    /// The Prometheus registry the service and the router record into.
+    public let telemetry: Telemetry
     public let domain: UserDomain
     public let user: User
     public let email = "alice@example.com"
@@ -42,8 +45,9 @@ public struct TestHarness: Sendable {
     ///   - domainName: the seeded domain's name (default `default`, which is also the kanfang domain).
     ///   - configure: adjusts the configuration before the core starts.
     ///   - kind: the database; ``StoreKind/postgres`` needs `SESAME_TEST_POSTGRES_URL`.
+    ///   - kek: seals the store's secrets at rest.
     public static func make(
-        store kind: StoreKind = .sqlite, domainName: String = "default", logger: Logger? = nil,
+        store kind: StoreKind = .sqlite, domainName: String = "default", logger: Logger? = nil, kek: KeyEncryptionKey? = nil,
         configure: (inout SesameConfiguration) -> Void = { _ in }
     ) async throws -> TestHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-test-\(UUID().uuidString)")
@@ -53,10 +57,10 @@ public struct TestHarness: Sendable {
         configure(&configuration)
         switch kind {
         case .sqlite:
-            let store = try SQLiteStore(path: directory.appendingPathComponent("sesame.sqlite").path)
+            let store = try SQLiteStore(path: directory.appendingPathComponent("sesame.sqlite").path, kek: kek)
             return try await make(directory: directory, store: store, configuration: configuration, domainName: domainName, logger: logger)
         case .postgres:
-            let fixture = try await PostgresTestDatabase.openStore()
+            let fixture = try await PostgresTestDatabase.openStore(kek: kek)
             return try await make(
                 directory: directory, backend: .postgres(fixture), configuration: configuration, domainName: domainName,
                 clock: ManualClock(), logger: logger)
@@ -108,8 +112,10 @@ public struct TestHarness: Sendable {
             quiet.logLevel = .critical
             return quiet
         }()
+        let telemetry = Telemetry()
         let service = try await TokenService.start(
-            store: store, configuration: configuration, issuer: issuer, clock: clock, logger: logger)
+            store: MeasuredStore(store, metrics: telemetry.metrics), configuration: configuration, issuer: issuer, clock: clock,
+            logger: logger, metrics: telemetry.metrics)
         let admin = Administration(store: store, clock: clock, hasher: service.hasher)
         let domain: UserDomain
         let user: User
@@ -127,12 +133,12 @@ public struct TestHarness: Sendable {
         }
         return TestHarness(
             directory: directory, store: store, kind: kind, sqlite: sqlite, postgres: postgres, probe: probe, clock: clock,
-            service: service, domain: domain, user: user)
+            service: service, telemetry: telemetry, domain: domain, user: user)
     }
 
     /// The full router, for `app.test(.router)`.
     public func router(limits: HTTPLimits = HTTPLimits()) -> Router<SesameRequestContext> {
-        SesameApplication.router(service: service, limits: limits)
+        SesameApplication.router(service: service, limits: limits, telemetry: telemetry)
     }
 
     /// An application on a free loopback port, for `app.test(.live)`.
@@ -140,7 +146,7 @@ public struct TestHarness: Sendable {
         var settings = ServerSettings()
         settings.port = 0
         settings.core = service.configuration
-        return SesameApplication.make(service: service, settings: settings)
+        return SesameApplication.make(service: service, settings: settings, telemetry: telemetry)
     }
 
     /// Another user in the harness's domain.

@@ -19,7 +19,7 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "The user domain whose users the client logs in.") var domain: String
         @Option(help: "The client secret (6 to 256 bytes; 32 random bytes or more advised).") var secret: String?
         @Flag(help: "Read the client secret from standard input (first line) instead.") var secretStdin = false
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func validate() throws {
             if secret != nil && secretStdin { throw ValidationError("give --secret or --secret-stdin, not both") }
@@ -49,7 +49,7 @@ struct ClientCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List oauth clients (secrets are never shown).")
         @Option(help: "Only clients of this domain.") var domain: String?
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors {
@@ -66,7 +66,7 @@ struct ClientCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove an oauth client and revoke every session it created.")
         @Argument(help: "The client_id.") var clientID: String
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors { try await withAdministration(database) { try await $0.removeClient(id: clientID) } }

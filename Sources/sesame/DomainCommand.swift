@@ -10,7 +10,7 @@ struct DomainCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user domain.")
         @Argument(help: "Domain name, ^[A-Za-z0-9._-]{1,64}$ (family A's userDomain).") var name: String
         @Option(help: "The domain secret clients sign requests with (16 to 256 bytes).") var secret: String
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors {
@@ -22,7 +22,7 @@ struct DomainCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List user domains (secrets are not shown).")
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors {
@@ -36,7 +36,7 @@ struct DomainCommand: AsyncParsableCommand {
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a domain: no logins, and its sessions stop passing checks.")
         @Argument var name: String
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors { try await withAdministration(database) { try await $0.setDomainEnabled(name: name, enabled: false) } }
@@ -46,7 +46,7 @@ struct DomainCommand: AsyncParsableCommand {
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled domain again.")
         @Argument var name: String
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors { try await withAdministration(database) { try await $0.setDomainEnabled(name: name, enabled: true) } }

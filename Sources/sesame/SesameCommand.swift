@@ -10,52 +10,61 @@ struct SesameCommand: AsyncParsableCommand {
         commandName: "sesame",
         abstract: "A self-hosted token service: log in, refresh, check and revoke tokens.",
         discussion: """
-            Settings come from flags, then SESAME_* environment variables, then defaults. Every
-            variable below has a `serve` flag of the same name (SESAME_REFRESH_GRACE is
-            --refresh-grace); see `sesame serve --help`.
+            Settings come from flags, then SESAME_* environment variables, then a JSON
+            configuration file (--config FILE or SESAME_CONFIG_FILE; keys are the variables'
+            names without SESAME_, lower-cased), then defaults. Every variable below but
+            SESAME_KEK has a `serve` flag of the same name (SESAME_REFRESH_GRACE is
+            --refresh-grace); see `sesame serve --help`. `sesame config check` prints the
+            settings in effect and where each comes from.
 
-            Environment (durations in seconds):
-              SESAME_DATABASE_URL        sqlite:PATH (default sqlite:./sesame-data/sesame.sqlite) or postgres://...
-              SESAME_HOST, SESAME_PORT   listening address (default 127.0.0.1:8080)
-              SESAME_ISSUER              the tokens' iss (default http://HOST:PORT)
-              SESAME_ENDUSER_ACCESS_TTL  (7200)     SESAME_ENDUSER_REFRESH_TTL  (2592000)
-              SESAME_KANFANG_ACCESS_TTL  (172800)   SESAME_KANFANG_REFRESH_TTL  (2592000)
-              SESAME_OAUTH_ACCESS_TTL    (900)      SESAME_OAUTH_REFRESH_TTL    (2592000)
-              SESAME_SESSION_ABSOLUTE_TTL (0 = no cap on a session's total life)
-              SESAME_REFRESH_GRACE       (10) seconds a rotated refresh token still returns its successor
-              SESAME_LOCKOUT_THRESHOLD   (5) failures in a row that freeze an identifier
-              SESAME_LOCKOUT_SECONDS     (1200) how long the freeze lasts
-              SESAME_BCRYPT_COST         (10)
-              SESAME_KANFANG_DOMAIN      (default) the user domain kanfang accounts live in
-              SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS (true) RefreshToken demands authKey/authValue
-              SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS (false) answer 5031/5004 for unknown accounts
-              SESAME_MAX_BODY_BYTES      (65536) larger bodies are refused in the dialect's envelope
-              SESAME_IDLE_TIMEOUT        (60) seconds before an idle keep-alive connection is closed
-              SESAME_SWEEP_INTERVAL      (3600) seconds between deletions of ended sessions and expired tokens; 0 = off
-              SESAME_SWEEP_RETENTION     (86400) seconds ended sessions and expired tokens are kept first
-              SESAME_LOG_LEVEL           (info) trace, debug, info, notice, warning, error, critical
-              SESAME_DATABASE_POOL_SIZE  (10) PostgreSQL connections per process
-              SESAME_DATABASE_WAIT       (30) seconds to wait for PostgreSQL at start, retrying
-              SESAME_IP_LOGIN_FAILURES   (30) failed logins per client address per window; 0 = off
-              SESAME_IP_LOGIN_WINDOW     (600)
-              SESAME_IP_REFRESHES        (600) refreshes per client address per window; 0 = off
-              SESAME_IP_REFRESH_WINDOW   (60)
-              SESAME_IP_LIMIT_EXEMPT     (127.0.0.0/8,::1) addresses and CIDR blocks never limited
-              SESAME_TRUSTED_PROXIES     (none) proxies whose X-Forwarded-For names the client
+            Environment (durations in seconds; default in parentheses):
+            \(SettingsHelp.environmentList)
             """,
-        subcommands: [ServeCommand.self, DomainCommand.self, UserCommand.self, ClientCommand.self, SessionCommand.self]
+        subcommands: [
+            ServeCommand.self, DomainCommand.self, UserCommand.self, ClientCommand.self, SessionCommand.self, KeyCommand.self,
+            KEKCommand.self, AuditCommand.self, ConfigCommand.self,
+        ]
     )
 }
 
-/// `--database`, shared by every command that opens the store.
-struct DatabaseOption: ParsableArguments {
+/// The help lines generated from ``ServerSettings/settings``, so that `--help` cannot drift
+/// from what is read.
+enum SettingsHelp {
+    static var environmentList: String {
+        ServerSettings.settings.map { "  \($0.key) (\($0.defaultText)) \($0.help)" }.joined(separator: "\n")
+    }
+
+    /// `serve`'s setting flags (those that are not options of their own).
+    static var flagList: String {
+        ServerSettings.settings.filter { $0.hasFlag && !StoreOptions.ownFlags.contains($0.flag) }
+            .map { "  \($0.flag) VALUE  \($0.help) (\($0.key), default \($0.defaultText))" }.joined(separator: "\n")
+    }
+}
+
+/// `--database`, `--kek-file` and `--config`, shared by every command that opens the store.
+struct StoreOptions: ParsableArguments {
+    static let ownFlags: Set<String> = ["--database", "--kek-file"]
+
     @Option(name: .long, help: "sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (env SESAME_DATABASE_URL).")
     var database: String?
 
-    func url() throws -> DatabaseURL {
-        if let database { return try DatabaseURL(parsing: database) }
-        if let env = ProcessInfo.processInfo.environment["SESAME_DATABASE_URL"] { return try DatabaseURL(parsing: env) }
-        return DatabaseURL.defaultValue
+    @Option(name: .long, help: "File holding the key-encryption key, Base64 (env SESAME_KEK_FILE; or SESAME_KEK).")
+    var kekFile: String?
+
+    @Option(name: .long, help: "JSON configuration file, below environment and flags (env SESAME_CONFIG_FILE).")
+    var config: String?
+
+    /// The merged sources, with `extraFlags` (`SESAME_*` → value) over these options.
+    func sources(extraFlags: [String: String] = [:]) throws -> SettingSources {
+        var flags = extraFlags
+        if let database { flags["SESAME_DATABASE_URL"] = database }
+        if let kekFile { flags["SESAME_KEK_FILE"] = kekFile }
+        return try SettingSources.resolve(environment: ProcessInfo.processInfo.environment, flags: flags, configFile: config)
+    }
+
+    /// The validated settings.
+    func settings(extraFlags: [String: String] = [:]) throws -> ServerSettings {
+        try sources(extraFlags: extraFlags).settings()
     }
 }
 
@@ -73,13 +82,13 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     }
 }
 
-/// Runs `body` with the administration façade over the store `option` names (open only for
-/// the duration of `body`).
-func withAdministration<T: Sendable>(_ option: DatabaseOption, _ body: (Administration) async throws -> T) async throws -> T {
-    let settings = try ServerSettings.fromEnvironment(ProcessInfo.processInfo.environment)
+/// Runs `body` with the administration façade over the store `options` name, opened with
+/// their KEK (open only for the duration of `body`).
+func withAdministration<T: Sendable>(_ options: StoreOptions, _ body: (Administration) async throws -> T) async throws -> T {
+    let settings = try options.settings()
     var logger = Logger(label: "sesame")
     logger.logLevel = .warning
-    return try await StoreFactory.withStore(try option.url(), options: settings.store, logger: logger) { store in
+    return try await StoreFactory.withStore(settings.database, options: settings.store, kek: settings.kek, logger: logger) { store in
         try await body(Administration(store: store, hasher: PasswordHasher(cost: settings.core.bcryptCost)))
     }
 }

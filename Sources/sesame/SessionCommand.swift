@@ -9,7 +9,7 @@ struct SessionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List sessions, newest first.")
         @Option(help: "Only sessions of this uid.") var uid: String?
         @Option(help: "At most this many.") var limit: Int = 100
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors {
@@ -24,7 +24,7 @@ struct SessionCommand: AsyncParsableCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a session: its refresh tokens stop working at once.")
         @Argument var id: String
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors { try await withAdministration(database) { try await $0.revokeSession(id: id) } }

@@ -17,7 +17,7 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "User name (unique in the domain; kanfang's authKey).") var username: String?
         @Option(help: "Display name.") var nickname: String?
         @Flag(help: "Read the password from standard input (required).") var passwordStdin = false
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func validate() throws {
             guard passwordStdin else { throw ValidationError("--password-stdin is required: pipe the password in") }
@@ -46,7 +46,7 @@ struct UserCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users.")
         @Option(help: "Only users of this domain.") var domain: String?
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors {
@@ -73,7 +73,7 @@ struct UserCommand: AsyncParsableCommand {
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled user again (revoked sessions stay revoked).")
         @Argument var uid: String
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors { try await withAdministration(database) { try await $0.enableUser(uid: uid) } }
@@ -83,7 +83,7 @@ struct UserCommand: AsyncParsableCommand {
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a user and revoke all of its sessions.")
         @Argument var uid: String
-        @OptionGroup var database: DatabaseOption
+        @OptionGroup var database: StoreOptions
 
         func run() async throws {
             try await reportingErrors { try await withAdministration(database) { try await $0.disableUser(uid: uid) } }

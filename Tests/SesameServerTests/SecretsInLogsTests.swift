@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import SesameCore
+import SesameSQLite
 import SesameServer
 import SesameTestSupport
 import Testing
@@ -12,8 +13,18 @@ import Testing
     @Test func noSecretInAnyLogLineAcrossEveryFlow() async throws {
         let capture = LogCapture()
         let logger = capture.logger(level: .trace)
-        let h = try await TestHarness.make(logger: logger)
+        let (kek, kekText) = KeyEncryptionKey.generate()
+        let h = try await TestHarness.make(logger: logger, kek: kek)
         defer { h.cleanUp() }
+        // Key material: the KEK, every line of the private signing key, the successor key.
+        var keyMaterial = [kekText]
+        for record in try await h.store.signingKeys() {
+            keyMaterial += record.privateKeyPEM.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("-----") }
+        }
+        let successorKey = try await h.store.secret(named: "successor-key") { RandomToken.bytes(32) }
+        keyMaterial.append(Data(successorKey).base64EncodedString())
+        keyMaterial.append(RandomToken.base64URL(successorKey))
+        let material = keyMaterial
         let app = Application(router: h.router(), logger: logger)
         let secrets = try await app.test(.router) { client -> [String] in
             let c = DialectClient(client)
@@ -37,10 +48,12 @@ import Testing
             _ = try await c.send(.get, "/v2/Authorization/RefreshToken", query: [("authKey", h.username), ("authValue", h.password), ("Authorization", kRefresh)])
             _ = try await c.send(.get, "/v2/Authorization/RefreshToken", query: [("authKey", h.username), ("authValue", "wrong-pass-9")], headers: [.authorization: kAccess])
             secrets += ["wrong-pass-9", refresh, access, nextRefresh, kRefresh, kAccess].map { BearerTokenText.raw($0) }
-            return secrets
+            _ = try await c.send(.get, "/metrics")
+            return secrets + material
         }
         let lines = capture.all
         #expect(!lines.isEmpty, "the flows should have logged something at trace level")
+        #expect(lines.contains { $0.contains("request_id") }, "request lines carry their request id")
         for line in lines {
             for secret in secrets where !secret.isEmpty {
                 #expect(!line.contains(secret), "a secret reached the log: \(line.prefix(120))")
