@@ -8,7 +8,7 @@ import CoreMetrics
 /// | `sesame_http_requests_total` | `route`, `status` (`2xx` ...) | requests answered |
 /// | `sesame_http_request_duration_seconds` | `route` | request latency (histogram) |
 /// | `sesame_logins_total` | `dialect`, `outcome` | password logins checked by the core |
-/// | `sesame_refreshes_total` | `dialect`, `outcome` (`rotated`, `replayed`, `reuse-revoked`, `rejected`) | refreshes |
+/// | `sesame_refreshes_total` | `dialect`, `outcome` (`rotated`, `replayed`, `reuse-revoked`, `rejected`, `rate-limited`) | refreshes |
 /// | `sesame_refresh_reuse_detections_total` | `dialect` | sessions revoked for reuse |
 /// | `sesame_lockouts_total` | `dialect` | identifiers frozen |
 /// | `sesame_store_operation_duration_seconds` | `operation` | store latency (histogram) |
@@ -21,13 +21,13 @@ public struct SesameMetrics: Sendable {
     public static let disabled = SesameMetrics(factory: NOOPMetricsHandler.instance)
 
     /// A password login the core checked, by outcome: `success`, `invalid-credentials`,
-    /// `frozen`, `unknown-account`, `user-disabled`, `domain-disabled` or `error`.
+    /// `frozen`, `unknown-account`, `user-disabled`, `domain-disabled`, `rate-limited` or `error`.
     public func login(_ dialect: Dialect, outcome: String) {
         Counter(label: "sesame_logins_total", dimensions: [("dialect", dialect.rawValue), ("outcome", outcome)], factory: factory)
             .increment()
     }
 
-    /// A refresh, by outcome: `rotated`, `replayed`, `reuse-revoked` or `rejected`.
+    /// A refresh, by outcome: `rotated`, `replayed`, `reuse-revoked`, `rejected` or `rate-limited`.
     public func refresh(_ dialect: Dialect, outcome: String) {
         Counter(label: "sesame_refreshes_total", dimensions: [("dialect", dialect.rawValue), ("outcome", outcome)], factory: factory)
             .increment()
