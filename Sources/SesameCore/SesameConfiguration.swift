@@ -160,7 +160,7 @@ public struct SesameConfiguration: Sendable, Equatable {
                 c.clientLimits.refreshWindow = v
             }
         },
-        Setting("SESAME_IP_LIMIT_EXEMPT", default: "127.0.0.0/8,::1", "comma-separated addresses or CIDR ranges exempt from the per-address limits") { c, env in
+        Setting("SESAME_IP_LIMIT_EXEMPT", default: "127.0.0.0/8,::1", "addresses or CIDR ranges (comma-separated) never limited") { c, env in
             if let v = env.text("SESAME_IP_LIMIT_EXEMPT") {
                 c.clientLimits.exempt = try IPAddressRange.list(v, setting: "SESAME_IP_LIMIT_EXEMPT")
             }

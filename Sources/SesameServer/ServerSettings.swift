@@ -68,7 +68,7 @@ public struct ServerSettings: Sendable, Equatable {
         Setting("SESAME_DATABASE_URL", default: "sqlite:./sesame-data/sesame.sqlite", "sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB", flagName: "--database") { s, env in
             if let v = env.text("SESAME_DATABASE_URL") { s.database = try DatabaseURL(parsing: v) }
         },
-        Setting("SESAME_KEK_FILE", default: "none", "file holding the key-encryption key (32 bytes, Base64) that seals secrets at rest") { s, env in
+        Setting("SESAME_KEK_FILE", default: "none", "file holding the key-encryption key (32 bytes in Base64)") { s, env in
             if let v = env.text("SESAME_KEK_FILE") { s.kek = try KeyEncryptionKey(contentsOfFile: v) }
         },
         Setting("SESAME_KEK", default: "none", "the key-encryption key itself, Base64 (prefer SESAME_KEK_FILE)", secret: true) { s, env in

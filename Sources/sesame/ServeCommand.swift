@@ -13,8 +13,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Prints a line containing 'listening' on standard output once it accepts connections.
 
-            Every setting has a flag, which overrides its SESAME_* variable and the
-            configuration file, checked the same way (--name VALUE or --name=VALUE):
+            Every setting has a flag, named after its SESAME_* variable, which it
+            overrides (and the configuration file), checked the same way
+            (--name VALUE or --name=VALUE):
             \(SettingsHelp.flagList)
             """)
 

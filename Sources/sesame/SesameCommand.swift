@@ -10,12 +10,12 @@ struct SesameCommand: AsyncParsableCommand {
         commandName: "sesame",
         abstract: "A self-hosted token service: log in, refresh, check and revoke tokens.",
         discussion: """
-            Settings come from flags, then SESAME_* environment variables, then a JSON
-            configuration file (--config FILE or SESAME_CONFIG_FILE; keys are the variables'
-            names without SESAME_, lower-cased), then defaults. Every variable below but
-            SESAME_KEK has a `serve` flag of the same name (SESAME_REFRESH_GRACE is
-            --refresh-grace); see `sesame serve --help`. `sesame config check` prints the
-            settings in effect and where each comes from.
+            Settings come from flags, then SESAME_* environment variables, then a
+            JSON configuration file (--config FILE or SESAME_CONFIG_FILE; its keys are
+            the variables' names without SESAME_, lower-cased), then defaults. Every
+            variable below but SESAME_KEK has a `serve` flag of the same name
+            (SESAME_REFRESH_GRACE is --refresh-grace); see `sesame serve --help`.
+            `sesame config check` prints the settings in effect and their sources.
 
             Environment (durations in seconds; default in parentheses):
             \(SettingsHelp.environmentList)
@@ -30,14 +30,15 @@ struct SesameCommand: AsyncParsableCommand {
 /// The help lines generated from ``ServerSettings/settings``, so that `--help` cannot drift
 /// from what is read.
 enum SettingsHelp {
+    /// Two lines per setting (name and default, then its help), so that no line wraps.
     static var environmentList: String {
-        ServerSettings.settings.map { "  \($0.key) (\($0.defaultText)) \($0.help)" }.joined(separator: "\n")
+        ServerSettings.settings.map { "  \($0.key) (\($0.defaultText))\n      \($0.help)" }.joined(separator: "\n")
     }
 
     /// `serve`'s setting flags (those that are not options of their own).
     static var flagList: String {
         ServerSettings.settings.filter { $0.hasFlag && !StoreOptions.ownFlags.contains($0.flag) }
-            .map { "  \($0.flag) VALUE  \($0.help) (\($0.key), default \($0.defaultText))" }.joined(separator: "\n")
+            .map { "  \($0.flag) VALUE (default \($0.defaultText))\n      \($0.help)" }.joined(separator: "\n")
     }
 }
 
