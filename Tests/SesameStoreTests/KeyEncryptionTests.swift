@@ -11,6 +11,9 @@ import Testing
 /// on both databases.
 @Suite struct KeyEncryptionTests {
     static let kek = KeyEncryptionKey.generate().kek
+    /// What a fresh harness holds that is sealed: one signing key, the successor key, the
+    /// client-secret key, one domain secret.
+    static let secretRows = 4
 
     /// The same database opened again by another process, with `kek` (or none), as a thief with
     /// a copy of it would. Throws when the store refuses to open.
@@ -64,12 +67,15 @@ import Testing
         let clearSuccessor = try await h.store.secret(named: "successor-key") { RandomToken.bytes(32) }
 
         let rows = try await Self.raw(h)
-        #expect(rows.clearRows == 0 && rows.kekIDs.count == 3 && rows.kekIDs.allSatisfy { $0 == Self.kek.id })
+        #expect(rows.clearRows == 0 && rows.kekIDs.count == Self.secretRows && rows.kekIDs.allSatisfy { $0 == Self.kek.id })
         for pem in rows.pems {
             #expect(!pem.contains("PRIVATE KEY") && !pem.contains(clearKey.privateKeyPEM))
             #expect((try? P256.Signing.PrivateKey(pemRepresentation: pem)) == nil)
         }
         #expect(rows.successor.count == 12 + 32 + 16 && rows.successor != clearSuccessor)
+        let clientKey = try await h.store.secret(named: "client-secret-key") { RandomToken.bytes(32) }
+        let rawClientKey = try await h.probe.blobs("SELECT value FROM secrets WHERE name = 'client-secret-key'").first ?? []
+        #expect(rawClientKey.count == 12 + 32 + 16 && rawClientKey != clientKey)
         #expect(rows.domainSecrets.allSatisfy { !$0.contains(TestHarness.domainSecret) })
 
         // Without the KEK, or with another one, the copy does not even open.
@@ -95,11 +101,11 @@ import Testing
         defer { h.cleanUp() }
         let pair = try await h.login()
         let before = try await Self.raw(h)
-        #expect(before.pems.allSatisfy { $0.contains("PRIVATE KEY") } && before.kekIDs.isEmpty && before.clearRows == 3)
+        #expect(before.pems.allSatisfy { $0.contains("PRIVATE KEY") } && before.kekIDs.isEmpty && before.clearRows == Self.secretRows)
 
         // SQLite seals the copy, PostgreSQL the shared database: check the one that was sealed.
         let sealed = try await Reopened(h, kek: Self.kek)
-        #expect((sealed.store as? any SealsSecrets)?.rowsSealedAtOpen == 3)  // one key, the successor key, one domain
+        #expect((sealed.store as? any SealsSecrets)?.rowsSealedAtOpen == Self.secretRows)
         let keys = try await sealed.store.signingKeys()
         #expect(keys.allSatisfy { $0.privateKeyPEM.contains("PRIVATE KEY") })
         // Nothing changed for clients: the session refreshes and its access token verifies.
@@ -122,7 +128,7 @@ import Testing
         let key = try #require(try await h.store.signingKeys().first)
         let next = KeyEncryptionKey.generate().kek
         let admin = Administration(store: h.store, clock: h.clock, hasher: h.service.hasher)
-        #expect(try await admin.rotateKEK(to: next) == 3)
+        #expect(try await admin.rotateKEK(to: next) == Self.secretRows)
         #expect(try await h.store.signingKeys().first == key)
         #expect(try await h.store.domain(named: "default")?.secret == TestHarness.domainSecret)
         #expect(try await Self.raw(h).kekIDs.allSatisfy { $0 == next.id })
