@@ -770,7 +770,7 @@ def main() -> None:
                 if ans is not None:
                     statuses[ans.status] = statuses.get(ans.status, 0) + 1
                     env_ = ans.envelope() if ans.status == 200 else {}
-                    key = f"code {env_['code']}" if "code" in env_ else (f"state {env_['state']}" if "state" in env_ else None)
+                    key = f"A:{env_['code']}" if "code" in env_ else (f"B:{env_['state']}" if "state" in env_ else None)
                     if key:
                         codes[key] = codes.get(key, 0) + 1
                 if outcome == "ok":
@@ -829,7 +829,7 @@ def main() -> None:
     fig.add("requests per second", f"{counts['sent'] / elapsed:.0f}")
     fig.add("answers by status", " ".join(f"{k}:{v}" for k, v in sorted(statuses.items())))
     top = sorted(codes.items(), key=lambda kv: -kv[1])
-    fig.add("dialect codes (most frequent)", " ".join(f"{k.split()[1]}:{v}" for k, v in top[:8]))
+    fig.add("dialect codes (most frequent)", " ".join(f"{k}:{v}" for k, v in top[:8]))
     fig.add("5xx", counts["5xx"], "= 0", counts["5xx"] == 0)
     fig.add("hangs (> %gs)" % args.timeout, counts["hang"], "= 0", counts["hang"] == 0)
     fig.add("crashes", 0 if alive else 1, "= 0", alive)
