@@ -8,7 +8,9 @@ barrier and then send the same enduser `PUT refreshToken` at once over real sock
 answer must be 200 with code 200 and all of them must carry one identical successor refresh
 token (the winner rotates, the others replay it inside the grace window); the next round of
 that session presents the successor. A session serves `--rounds-per-session` rounds, then a
-fresh login starts the next one.
+fresh login starts the next one. `--groups N` runs N such groups side by side, each with its
+own `--clients` connections and its own sessions (rounds are shared out between them); every
+round is still `--clients` requests for one token at one instant.
 
 Every `--sample-every`-th round runs on a fresh session that is then used to check reuse
 after the grace window: once the grace (`--grace`, passed as SESAME_REFRESH_GRACE) has
@@ -76,6 +78,8 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--grace", type=int, default=2, help="SESAME_REFRESH_GRACE in seconds")
     p.add_argument("--rounds-per-session", type=int, default=100)
+    p.add_argument("--groups", type=int, default=1,
+                   help="independent groups of --clients connections, each racing on its own session's token")
     p.add_argument("--sample-every", type=int, default=200, help="every N-th round checks reuse after the grace window")
     args = p.parse_args()
 
@@ -88,27 +92,13 @@ def main() -> None:
     fig = c.Figures("race", store.label)
     c.log(f"race: {args.rounds} rounds x {args.clients} clients on {store.label}, grace {args.grace} s, port {server.port}")
 
-    control = server.connection(timeout=30)
-    shared: dict = {"done": False, "request": b"", "results": [None] * args.clients}
-    start_barrier = threading.Barrier(args.clients + 1)
-    end_barrier = threading.Barrier(args.clients + 1)
-    workers = [Worker(i, server, start_barrier, end_barrier, shared) for i in range(args.clients)]
-    for w in workers:
-        w.start()
-
+    lock = threading.Lock()
     rotations: dict[str, int] = {}  # session id -> rounds run on it
     samples: set[str] = set()
-    non200 = 0
-    split_rounds = 0
+    tally = {"non200": 0, "split": 0, "done": 0, "reconnects": 0}
     examples: list[str] = []
     reuse_queue: queue.Queue = queue.Queue()
     reuse = {"checked": 0, "detected": 0, "failures": []}
-
-    def login() -> tuple[str, str]:
-        ans, pair = c.enduser_login(control, account)
-        if pair is None:
-            raise RuntimeError(f"login failed: {ans.status} {ans.body!r}")
-        return pair.refresh, c.jwt_claims(pair.access)["sid"]
 
     def reuse_checker() -> None:
         conn = server.connection(timeout=30)
@@ -128,67 +118,100 @@ def main() -> None:
                 reuse["failures"].append(f"session {sid}: reuse answered {a1.body[:120]!r}, successor {a2.body[:120]!r}, "
                                          f"revoke_reason {reason}")
 
-    checker = threading.Thread(target=reuse_checker, daemon=True)
-    checker.start()
+    def example(text: str) -> None:
+        with lock:
+            if len(examples) < 10:
+                examples.append(text)
 
-    current, sid = login()
-    on_session = 0
-    started = time.monotonic()
-    for r in range(args.rounds):
-        sample = args.sample_every > 0 and r % args.sample_every == args.sample_every - 1
-        if sample:
-            token, round_sid = login()
-            samples.add(round_sid)
-        else:
-            if on_session >= args.rounds_per_session:
+    def group(g: int, rounds: range) -> None:
+        """One group: `clients` connections racing on one token per round, round after round."""
+        control = server.connection(timeout=30)
+        shared: dict = {"done": False, "request": b"", "results": [None] * args.clients}
+        start_barrier = threading.Barrier(args.clients + 1)
+        end_barrier = threading.Barrier(args.clients + 1)
+        workers = [Worker(i, server, start_barrier, end_barrier, shared) for i in range(args.clients)]
+        for w in workers:
+            w.start()
+
+        def login() -> tuple[str, str]:
+            ans, pair = c.enduser_login(control, account)
+            if pair is None:
+                raise RuntimeError(f"login failed: {ans.status} {ans.body!r}")
+            return pair.refresh, c.jwt_claims(pair.access)["sid"]
+
+        current, sid = login()
+        on_session = 0
+        for r in rounds:
+            sample = args.sample_every > 0 and r % args.sample_every == args.sample_every - 1
+            if sample:
+                token, round_sid = login()
+                with lock:
+                    samples.add(round_sid)
+            else:
+                if on_session >= args.rounds_per_session:
+                    current, sid = login()
+                    on_session = 0
+                token, round_sid = current, sid
+            shared["request"] = c.enduser_refresh_bytes(token)
+            shared["results"] = [None] * args.clients
+            start_barrier.wait()
+            end_barrier.wait()
+            successors = set()
+            non200 = split = 0
+            for res in shared["results"]:
+                if isinstance(res, c.Answer):
+                    pair = c.enduser_pair(res)
+                    if pair is None:
+                        non200 += 1
+                        example(f"round {r}: {res.status} {res.body[:200]!r}")
+                    else:
+                        successors.add(pair.refresh)
+                        if c.jwt_claims(pair.access)["sid"] != round_sid:
+                            split += 1
+                            example(f"round {r}: access token of another session")
+                else:
+                    non200 += 1
+                    example(f"round {r}: {res!r}")
+            if len(successors) > 1 or token in successors:
+                split += 1
+                example(f"round {r}: {len(successors)} different successors")
+            with lock:
+                tally["non200"] += non200
+                tally["split"] += split
+                tally["done"] += 1
+                rotations[round_sid] = rotations.get(round_sid, 0) + (1 if successors else 0)
+                done = tally["done"]
+            if successors:
+                successor = sorted(successors)[0]
+                if sample:
+                    reuse_queue.put((token, successor, round_sid, time.time()))
+                else:
+                    current = successor
+                    on_session += 1
+            elif not sample:
+                c.log(f"round {r}: no successor; logging in again")
                 current, sid = login()
                 on_session = 0
-            token, round_sid = current, sid
-        shared["request"] = c.enduser_refresh_bytes(token)
-        shared["results"] = [None] * args.clients
+            if done % 500 == 0:
+                rate = done / (time.monotonic() - started)
+                c.log(f"{done} rounds ({rate:.1f}/s), non-200 {tally['non200']}, split {tally['split']}")
+        shared["done"] = True
         start_barrier.wait()
-        end_barrier.wait()
-        successors = set()
-        for res in shared["results"]:
-            if isinstance(res, c.Answer):
-                pair = c.enduser_pair(res)
-                if pair is None:
-                    non200 += 1
-                    if len(examples) < 10:
-                        examples.append(f"round {r}: {res.status} {res.body[:200]!r}")
-                else:
-                    successors.add(pair.refresh)
-                    if c.jwt_claims(pair.access)["sid"] != round_sid:
-                        split_rounds += 1
-                        examples.append(f"round {r}: access token of another session")
-            else:
-                non200 += 1
-                if len(examples) < 10:
-                    examples.append(f"round {r}: {res!r}")
-        if len(successors) > 1 or token in successors:
-            split_rounds += 1
-            if len(examples) < 10:
-                examples.append(f"round {r}: {len(successors)} different successors")
-        rotations[round_sid] = rotations.get(round_sid, 0) + (1 if successors else 0)
-        if successors:
-            (successor,) = successors if len(successors) == 1 else (sorted(successors)[0],)
-            if sample:
-                reuse_queue.put((token, successor, round_sid, time.time()))
-            else:
-                current = successor
-                on_session += 1
-        elif not sample:
-            c.log(f"round {r}: no successor; logging in again")
-            current, sid = login()
-            on_session = 0
-        if (r + 1) % 500 == 0:
-            rate = (r + 1) / (time.monotonic() - started)
-            c.log(f"{r + 1} rounds ({rate:.1f}/s), non-200 {non200}, split {split_rounds}")
+        with lock:
+            tally["reconnects"] += sum(w.reconnects for w in workers)
+
+    checker = threading.Thread(target=reuse_checker, daemon=True)
+    checker.start()
+    started = time.monotonic()
+    groups = [threading.Thread(target=group, args=(g, range(g, args.rounds, args.groups))) for g in range(args.groups)]
+    for t in groups:
+        t.start()
+    for t in groups:
+        t.join()
     elapsed = time.monotonic() - started
-    shared["done"] = True
-    start_barrier.wait()
     reuse_queue.put(None)
     checker.join()
+    non200, split_rounds = tally["non200"], tally["split"]
 
     forks = store.scalar(
         "SELECT count(*) FROM (SELECT session_id FROM refresh_tokens WHERE rotated_at IS NULL "
@@ -205,7 +228,7 @@ def main() -> None:
     alive = server.alive()
     status = server.stop()
 
-    fig.add("rounds x clients", f"{args.rounds} x {args.clients}")
+    fig.add("rounds x clients (groups in parallel)", f"{args.rounds} x {args.clients} ({args.groups})")
     fig.add("sessions (main chains + reuse samples)", f"{len(rotations) - len(samples)} + {len(samples)}")
     fig.add("requests", args.rounds * args.clients)
     fig.add("rounds per second", f"{args.rounds / elapsed:.1f}")
@@ -217,7 +240,7 @@ def main() -> None:
     fig.add("wrongly revoked sessions", len(wrongly_revoked), "= 0", not wrongly_revoked)
     fig.add("reuse after grace detected", f"{reuse['detected']}/{len(samples)}", "all",
             reuse["detected"] == len(samples) and reuse["checked"] == len(samples))
-    fig.add("reconnects", sum(w.reconnects for w in workers))
+    fig.add("reconnects", tally["reconnects"])
     fig.add("process alive, exit 0 on SIGTERM", f"{alive}, {status}", "yes, 0", alive and status == 0)
     for e in examples + reuse["failures"][:10] + [f"wrongly revoked {s}: {revoked[s]}" for s in wrongly_revoked[:10]]:
         c.log("example:", e)
