@@ -25,6 +25,7 @@ bcrypt cost is 4 (SESAME_BCRYPT_COST=4); the grace window is 1 s, so that reuse 
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.parse
@@ -67,9 +68,54 @@ class Run:
 
 
 def forms_of(s: str) -> set[str]:
+    """A whole value as it may appear in a log or an answer."""
+    raw = s.encode()
     out = {s, urllib.parse.quote(s, safe=""), urllib.parse.quote_plus(s), json.dumps(s)[1:-1],
-           json.dumps(s)[1:-1].replace("/", "\\/")}
+           json.dumps(s)[1:-1].replace("/", "\\/"), raw.hex(), raw.hex().upper()}
     return {f for f in out if f}
+
+
+def needles(secret: str | bytes) -> set[str]:
+    """Everything to search for: the whole value in every encoding, and its pieces (any 12
+    characters of a string, any 8 bytes as hex), because a log may show part of a value."""
+    if isinstance(secret, bytes):
+        out = {secret.hex(), secret.hex().upper(), base64.b64encode(secret).decode(),
+               base64.urlsafe_b64encode(secret).decode().rstrip("=")}
+        for i in range(0, max(0, len(secret) - 8) + 1):
+            out |= {secret[i:i + 8].hex(), secret[i:i + 8].hex().upper()}
+        return out
+    out = forms_of(secret)
+    if len(secret) > 12:
+        out |= {secret[i:i + 12] for i in range(len(secret) - 11)}
+    raw = secret.encode()
+    for i in range(0, max(0, len(raw) - 8) + 1):
+        if len(raw) > 8:
+            out |= {raw[i:i + 8].hex(), raw[i:i + 8].hex().upper()}
+    return out
+
+
+def stored_secrets(store: c.Store) -> list[tuple[str, str | bytes]]:
+    """What the store holds that must never be logged: the successor key, the signing keys'
+    private scalars, password hashes (salt and digest), domain secrets."""
+    out: list[tuple[str, str | bytes]] = []
+    if store.kind == "sqlite":
+        rows = store.query("SELECT name, hex(value) FROM secrets")
+    else:
+        rows = store.query("SELECT name, encode(value, 'hex') FROM secrets")
+    for name, value in rows:
+        out.append((f"store secret {name}", bytes.fromhex(str(value))))
+    for (pem,) in store.query("SELECT private_key_pem FROM signing_keys"):
+        body = "".join(line for line in str(pem).splitlines() if not line.startswith("-----"))
+        der = base64.b64decode(body)
+        at = der.find(bytes.fromhex("0201010420"))
+        if at >= 0:
+            out.append(("signing key scalar", der[at + 5: at + 37]))
+        out.append(("signing key PEM body", body[len(body) // 3: 2 * len(body) // 3]))
+    for (h,) in store.query("SELECT password_hash FROM users"):
+        out.append(("password hash", str(h)[7:]))  # without the public "$2b$NN$"
+    for (secret,) in store.query("SELECT secret FROM domains"):
+        out.append(("domain secret", str(secret)))
+    return out
 
 
 def main() -> None:
@@ -230,18 +276,20 @@ def main() -> None:
 
     server.stop()
     time.sleep(0.2)
+    stored = stored_secrets(store)
     with open(server.log_path, "rb") as f:
         logtext = f.read().decode("utf-8", "replace")
     logtext += "\n".join(cli_output)
     lines = logtext.count("\n")
 
     hits: list[str] = []
-    for s in sorted(run.secrets):
-        for form_ in forms_of(s):
-            at = logtext.find(form_)
+    searched: list[tuple[str, str | bytes]] = [("request or answer", v) for v in sorted(run.secrets)] + stored
+    for what, value in searched:
+        for needle in sorted(needles(value)):
+            at = logtext.find(needle)
             if at >= 0:
                 line = logtext[logtext.rfind("\n", 0, at) + 1: logtext.find("\n", at)]
-                hits.append(f"{s[:12]}... in log line: {line[:300]}")
+                hits.append(f"{what} ({needle!r}) in log line: {line[:300]}")
                 break
     echoes: list[str] = []
     for what, body in run.errors:
@@ -253,7 +301,8 @@ def main() -> None:
 
     fig.add("flows driven (requests)", run.flows)
     fig.add("error answers searched", len(run.errors))
-    fig.add("distinct secrets searched (x up to 5 encodings)", len(run.secrets))
+    fig.add("secrets from requests and answers", len(run.secrets))
+    fig.add("secrets read from the store", len(stored))
     fig.add("log lines captured at trace", lines, "> 0", lines > 0)
     fig.add("secrets found in logs", len(hits), "= 0", not hits)
     fig.add("error answers echoing a secret", len(echoes), "= 0", not echoes)
