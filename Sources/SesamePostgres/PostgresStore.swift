@@ -34,6 +34,7 @@ public final class PostgresStore: SesameStore {
     /// - Parameters:
     ///   - poolSize: the most connections this process opens.
     ///   - logger: receives the pool's own messages (connection failures); never a bound value.
+    ///     Its level is raised to at least `debug` (see ``quietestLevel``).
     public init(url: PostgresConnectionURL, poolSize: Int, logger: Logger) throws {
         let tls: PostgresClient.Configuration.TLS
         switch url.tls {
@@ -50,9 +51,20 @@ public final class PostgresStore: SesameStore {
         if let schema = url.schema { parameters.append(("search_path", schema)) }
         configuration.options.additionalStartupParameters = parameters
         self.url = url
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, Self.quietestLevel)
         self.logger = logger
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
+
+    /// The most verbose level PostgresNIO gets.
+    ///
+    /// - Warning: at `trace`, PostgresNIO logs every backend message, data rows included, as
+    ///   hex: the successor key, signing keys, domain secrets and password hashes would reach
+    ///   the log. Its `debug` messages are about connections only. So the store's logger
+    ///   (every logger handed to PostgresNIO comes from it) never goes below `debug`, whatever
+    ///   `SESAME_LOG_LEVEL` says.
+    public static let quietestLevel: Logger.Level = .debug
 
     /// Runs the connection pool until cancelled. Call it once, before any other method.
     public func run() async {
