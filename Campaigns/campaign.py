@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENDUSER = "/v2/enduser/enduserapi/"
 KANFANG = "/v2/Authorization/"
+OAUTH = "/oauth/"
 
 
 def log(*parts: object) -> None:
@@ -285,6 +286,10 @@ class CLI:
             raise RuntimeError(f"sesame {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
         return proc.stdout.strip()
 
+    def client_add(self, client_id: str, domain: str, secret: str | None = None) -> None:
+        """An oauth client: confidential with `secret`, public without."""
+        self.run(["client", "add", client_id, "--domain", domain] + (["--secret", secret] if secret else []))
+
     def domain_add(self, name: str, secret: str) -> None:
         self.run(["domain", "add", name, "--secret", secret])
 
@@ -375,6 +380,7 @@ class RawConnection:
         self.host, self.port, self.timeout = host, port, timeout
         self.sock: socket.socket | None = None
         self.buffer = b""
+        self.extra_headers: dict[str, str] = {}  # added to every request()
 
     def connect(self) -> None:
         self.close()
@@ -469,7 +475,7 @@ class RawConnection:
     def request(self, method: str, target: str, body: bytes | None = None, headers: dict[str, str] | None = None,
                 retry: bool = True) -> Answer:
         """Sends a well-formed request and reads its answer; reconnects once if the idle connection was closed."""
-        data = build_request(method, target, body, headers)
+        data = build_request(method, target, body, {**self.extra_headers, **(headers or {})})
         for attempt in (0, 1):
             fresh = self.sock is None
             try:
@@ -591,6 +597,31 @@ def kanfang_refresh(conn: RawConnection, a: Account, token: str, where: str = "h
         headers["Cookie"] = "Authorization=" + token
     ans = conn.request("GET", KANFANG + "RefreshToken?" + urllib.parse.urlencode(creds), headers=headers)
     return ans, kanfang_pair(ans)
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def oauth_pair(ans: Answer) -> Pair | None:
+    env = ans.envelope()
+    if ans.status != 200 or "access_token" not in env:
+        return None
+    return Pair(env["access_token"], env["refresh_token"])
+
+
+def oauth_token(conn: RawConnection, params: list[tuple[str, str]], client_id: str,
+                secret: str | None = None) -> tuple[Answer, Pair | None]:
+    """POST /oauth/token: Basic for a confidential client, `client_id` in the form for a public one."""
+    headers = dict(FORM)
+    if secret:
+        headers.update(basic(client_id, secret))
+    else:
+        params = params + [("client_id", client_id)]
+    ans = conn.request("POST", OAUTH + "token", form(params), headers)
+    return ans, oauth_pair(ans)
 
 
 def jwt_claims(token: str) -> dict:

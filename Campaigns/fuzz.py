@@ -12,7 +12,11 @@ UTF-8, bad percent-encoding, huge and empty values, duplicated, dropped and rena
 forged and truncated JWTs (alg none / HS256 / unknown or hostile kid / edited claims / swapped
 signatures / wrong segment counts), random bytes, wrong methods, wrong content types, bad
 Content-Length (too long with a half-closed socket, too short, negative, doubled), chunked
-oddities, long URLs and headers, odd request targets. Requests go over raw sockets.
+oddities, long URLs and headers, odd request targets, hostile X-Forwarded-For values (loopback
+is configured as a trusted proxy, so they reach the per-address limits). oauth requests
+(/oauth/token with both grants, revoke, introspect, userinfo, the .well-known documents) from a
+confidential client (Basic or form) and a public one are mutated the same way. Requests go
+over raw sockets.
 
 Figures and bars:
 - 5xx answers = 0;
@@ -45,6 +49,19 @@ import urllib.parse
 
 import campaign as c
 
+FORWARDED = [
+    lambda r: f"{r.randrange(256)}.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(256)}",
+    lambda r: "203.0.113." + str(r.randrange(4)),  # a few addresses, so that some reach their limits
+    lambda r: f"2001:db8:{r.randrange(65536):x}::{r.randrange(65536):x}",
+    lambda r: "::ffff:198.51.100." + str(r.randrange(256)),
+    lambda r: ", ".join(f"10.0.0.{r.randrange(256)}" for _ in range(r.randrange(1, 50))),
+    lambda r: "203.0.113.9, 127.0.0.1",
+    lambda r: r.choice(["unknown", "", " ", ",", ",,,", "1.2.3", "1.2.3.4.5", "256.1.1.1", "[::1]:80", "1.2.3.4:5678",
+                        "::", "fe80::1%eth0", "0.0.0.0", "x" * 5000, "1.2.3.4\x00", "2001:db8::/64", "-1.0.0.0"]),
+    lambda r: ",".join("1.1.1.1" for _ in range(3000)),
+]
+CONFIDENTIAL = "fuzz-web"
+PUBLIC = "fuzz-app"
 JSON_TYPES = [0, -1, 1.5, 1e309, True, False, None, [], {}, ["a"], {"a": "b"}, "", 10**40]
 HOSTILE_STRINGS = [
     "", " ", "\t", "null", "undefined", "' OR 1=1 --", "\"; DROP TABLE users; --", "../../../../etc/passwd",
@@ -242,7 +259,8 @@ class Generator:
     def base(self, rng: random.Random) -> Case:
         a = rng.choice(self.accounts)
         route = rng.choice(["email", "phone", "refresh", "userInfo", "logout", "kGet", "kRefresh", "kRefresh",
-                            "health", "unknownEnduser", "unknownKanfang", "other"])
+                            "health", "unknownEnduser", "unknownKanfang", "other",
+                            "oPassword", "oRefresh", "oRefresh", "oRevoke", "oIntrospect", "oUserinfo", "oMeta"])
         where = rng.choice(["query", "form", "json"])
         if route == "email":
             f = c.email_login_form(a, password=a.password if rng.random() < 0.5 else "wrong-pass")
@@ -272,6 +290,8 @@ class Generator:
             else:
                 case.headers.append(("Cookie", f"a=b; Authorization={token}; c=d"))
             return case
+        if route.startswith("o"):
+            return self.oauth_base(rng, route, a)
         if route == "health":
             return Case("GET", "/health", [], "query", route=route)
         if route == "unknownEnduser":
@@ -283,6 +303,41 @@ class Generator:
         return Case(rng.choice(METHODS[:6]), rng.choice(["/", "/v2", "/v2/enduser", "/oauth/token", "/metrics",
                                                          "/.well-known/jwks.json", "/v2/enduser/enduserapix"]),
                     [], where, route=route)
+
+    def oauth_base(self, rng: random.Random, route: str, a: c.Account) -> Case:
+        """oauth requests: form bodies, a confidential client by Basic or in the body, or the public client."""
+        confidential = rng.random() < 0.6
+        headers: list[tuple[str, str]] = []
+        params: list[tuple[str, object]] = []
+        if route == "oMeta":
+            return Case("GET", rng.choice(["/.well-known/jwks.json", "/.well-known/oauth-authorization-server",
+                                           "/openapi.json", "/.well-known/x"]), [], "query", route=route)
+        if route == "oUserinfo":
+            return Case("GET", c.OAUTH + "userinfo", [], "query",
+                        [("Authorization", "Bearer " + self.pool.oauth(rng).access)], route=route)
+        if confidential:
+            if rng.random() < 0.5:
+                headers.append(tuple(c.basic(CONFIDENTIAL, self.pool.client_secret).items())[0])
+            else:
+                params += [("client_id", CONFIDENTIAL), ("client_secret", self.pool.client_secret)]
+        else:
+            params.append(("client_id", PUBLIC))
+        if route == "oPassword":
+            params += [("grant_type", "password"), ("username", rng.choice([a.username, a.email, a.phone])),
+                       ("password", a.password if rng.random() < 0.5 else "wrong-pass")]
+            if rng.random() < 0.2:
+                params.append(("scope", "openid"))
+            path = "token"
+        elif route == "oRefresh":
+            params += [("grant_type", "refresh_token"), ("refresh_token", self.pool.oauth(rng).refresh)]
+            path = "token"
+        else:
+            pair = self.pool.oauth(rng)
+            params += [("token", pair.refresh if rng.random() < 0.5 else pair.access)]
+            if rng.random() < 0.3:
+                params.append(("token_type_hint", rng.choice(["refresh_token", "access_token", "x"])))
+            path = "revoke" if route == "oRevoke" else "introspect"
+        return Case("POST", c.OAUTH + path, params, "form", headers, route=route)
 
     def case(self, index: int) -> Case:
         rng = random.Random(f"{self.seed}:{index}")
@@ -356,19 +411,21 @@ class Generator:
                 if k in ("Authorization", "Cookie") and isinstance(v, str):
                     real = v.split("Authorization=")[-1].split(";")[0].removeprefix("Bearer ")
             for k, v in params:
-                if k in ("refreshToken", "Authorization") and isinstance(v, str):
+                if k in ("refreshToken", "Authorization", "refresh_token", "token") and isinstance(v, str):
                     real = v.removeprefix("Bearer ")
             if real is None or real.count(".") != 2:
                 real = self.pool.enduser(rng).access if rng.random() < 0.5 else self.pool.kanfang(rng).access
             forged = forge_jwt(rng, real)
             prefix = rng.choice(["", "Bearer ", "Bearer  ", "bearer "])
             target = rng.choice(["header", "param", "cookie"])
-            if target == "header" or case.route in ("userInfo", "logout"):
+            if target == "header" or case.route in ("userInfo", "logout", "oUserinfo"):
                 case.headers = [(k, v) for k, v in case.headers if k != "Authorization"] + [("Authorization", prefix + forged)]
             elif target == "cookie":
                 case.headers.append(("Cookie", "Authorization=" + forged))
             else:
-                name = "refreshToken" if case.path.startswith(c.ENDUSER) else "Authorization"
+                name = ("refreshToken" if case.path.startswith(c.ENDUSER) else
+                        "refresh_token" if case.route == "oRefresh" else
+                        "token" if case.route in ("oRevoke", "oIntrospect") else "Authorization")
                 case.params = [(k, v) for k, v in params if k != name] + [(name, prefix + forged)]
         elif kind == "method":
             case.method = rng.choice(METHODS)
@@ -482,7 +539,10 @@ class Generator:
             else:
                 case.path = "/" + "a/" * rng.choice([100, 5000])
         elif kind == "header":
-            choice = rng.randrange(8)
+            choice = rng.randrange(10)
+            if choice >= 8:  # the per-address limits read X-Forwarded-For from the trusted proxy (loopback)
+                case.headers.append(("X-Forwarded-For", rng.choice(FORWARDED)(rng)))
+                return
             if choice == 0:
                 case.headers.append(("X-Big", "h" * rng.choice([8000, 100_000])))
             elif choice == 1:
@@ -519,16 +579,17 @@ class Generator:
 class TokenPool:
     """Live-ish tokens of the fuzz users, topped up by fresh logins from time to time."""
 
-    def __init__(self, server: c.Server, accounts: list[c.Account]):
-        self.server, self.accounts = server, accounts
+    def __init__(self, server: c.Server, accounts: list[c.Account], client_secret: str):
+        self.server, self.accounts, self.client_secret = server, accounts, client_secret
         self.lock = threading.Lock()
         self.e: list[c.Pair] = []
         self.k: list[c.Pair] = []
+        self.o: list[c.Pair] = []
         self.top_up()
 
     def top_up(self) -> None:
         conn = self.server.connection(timeout=30)
-        e, k = [], []
+        e, k, o = [], [], []
         for a in self.accounts:
             for _ in range(2):
                 _, p = c.enduser_login(conn, a)
@@ -537,16 +598,29 @@ class TokenPool:
                 _, p = c.kanfang_login(conn, a)
                 if p:
                     k.append(p)
+                _, p = c.oauth_token(conn, [("grant_type", "password"), ("username", a.username), ("password", a.password)],
+                                     CONFIDENTIAL, self.client_secret)
+                if p:
+                    o.append(p)
+                _, p = c.oauth_token(conn, [("grant_type", "password"), ("username", a.email), ("password", a.password)], PUBLIC)
+                if p:
+                    o.append(p)
         conn.close()
         with self.lock:
             if e:
                 self.e = e
             if k:
                 self.k = k
+            if o:
+                self.o = o
 
     def enduser(self, rng: random.Random) -> c.Pair:
         with self.lock:
             return rng.choice(self.e) if self.e else c.Pair("x.y.z", "x")
+
+    def oauth(self, rng: random.Random) -> c.Pair:
+        with self.lock:
+            return rng.choice(self.o) if self.o else c.Pair("x.y.z", "x")
 
     def kanfang(self, rng: random.Random) -> c.Pair:
         with self.lock:
@@ -577,6 +651,17 @@ def classify(case: Case, ans: c.Answer) -> str | None:
             if not isinstance(v, int) or isinstance(v, bool):
                 return f"no integer {key!r}"
             return None
+    if path.startswith(("/oauth/", "/.well-known/")) or path == "/oauth":
+        if not ans.body:
+            if ans.status in (400, 413, 414, 431) or (ans.status == 200 and path == "/oauth/revoke"):
+                return None
+            return f"status {ans.status} with an empty body under /oauth"
+        env = ans.envelope()
+        if not env:
+            return "not a JSON object under /oauth"
+        if ans.status >= 400 and not isinstance(env.get("error"), str):
+            return f"status {ans.status} without a string 'error'"
+        return None
     if 400 <= ans.status < 500:
         return None
     try:
@@ -625,8 +710,11 @@ def show(seed: int, index: int, case: Case, detail: str, ans: c.Answer | None, a
             f"{detail}\n    request: {shown!r}{answer}")
 
 
-def refusal_probes(server: c.Server, sentinel: c.Account, other: c.Account, e: c.Pair, k: c.Pair) -> list[tuple[str, bytes, bool]]:
-    """Requests that carry the sentinels' real tokens but must be refused: (name, bytes, half-close)."""
+def refusal_probes(server: c.Server, sentinel: c.Account, other: c.Account, e: c.Pair, k: c.Pair, o: c.Pair,
+                   client_secret: str) -> list[tuple[str, bytes, bool]]:
+    """Requests that carry the sentinels' real tokens but must be refused: (name, bytes, half-close).
+    Names ending in "(200)" may answer 200 (a revocation by another client answers 200 and must
+    revoke nothing): the store check at the end judges them."""
     rt = urllib.parse.quote("Bearer " + e.refresh)
     ref = c.form([("refreshToken", "Bearer " + e.refresh)])
     kq = urllib.parse.urlencode([("authKey", sentinel.username), ("authValue", sentinel.password)])
@@ -661,6 +749,34 @@ def refusal_probes(server: c.Server, sentinel: c.Account, other: c.Account, e: c
             "POST", c.KANFANG + "RefreshToken?" + kq, headers={"Authorization": k.refresh}), False),
         ("kanfang refresh, access token truncated", c.build_request(
             "GET", c.KANFANG + "RefreshToken?" + kq, headers={"Authorization": k.access[:-2]}), False),
+        ("oauth refresh by another client", c.build_request(
+            "POST", c.OAUTH + "token", c.form([("grant_type", "refresh_token"), ("refresh_token", o.refresh)] + [("client_id", PUBLIC)]), c.FORM), False),
+        ("oauth refresh, wrong client secret", c.build_request(
+            "POST", c.OAUTH + "token", c.form([("grant_type", "refresh_token"), ("refresh_token", o.refresh)]), {**c.FORM, **c.basic(CONFIDENTIAL, client_secret + "x")}), False),
+        ("oauth refresh, Basic and client_secret", c.build_request(
+            "POST", c.OAUTH + "token", c.form([("grant_type", "refresh_token"), ("refresh_token", o.refresh)] + [("client_secret", client_secret)]),
+            {**c.FORM, **c.basic(CONFIDENTIAL, client_secret)}), False),
+        ("oauth refresh, in the query", c.build_request(
+            "POST", c.OAUTH + "token?" + urllib.parse.urlencode([("grant_type", "refresh_token"), ("refresh_token", o.refresh)]), b"", {**c.FORM, **c.basic(CONFIDENTIAL, client_secret)}), False),
+        ("oauth refresh, JSON body", c.build_request(
+            "POST", c.OAUTH + "token", json.dumps(dict([("grant_type", "refresh_token"), ("refresh_token", o.refresh)])).encode(),
+            {"Content-Type": "application/json", **c.basic(CONFIDENTIAL, client_secret)}), False),
+        ("oauth refresh, refresh_token twice", c.build_request(
+            "POST", c.OAUTH + "token", c.form([("grant_type", "refresh_token"), ("refresh_token", o.refresh)] + [("refresh_token", o.refresh)]),
+            {**c.FORM, **c.basic(CONFIDENTIAL, client_secret)}), False),
+        ("oauth refresh, GET", c.build_request(
+            "GET", c.OAUTH + "token?" + urllib.parse.urlencode([("grant_type", "refresh_token"), ("refresh_token", o.refresh)]), None, c.basic(CONFIDENTIAL, client_secret)), False),
+        ("oauth revoke by another client (200)", c.build_request(
+            "POST", c.OAUTH + "revoke", c.form([("token", o.refresh), ("client_id", PUBLIC)]), c.FORM), False),
+        ("oauth revoke of the access token by another client (200)", c.build_request(
+            "POST", c.OAUTH + "revoke", c.form([("token", o.access), ("client_id", PUBLIC)]), c.FORM), False),
+        ("oauth refresh token at enduser", c.build_request(
+            "PUT", c.ENDUSER + "refreshToken", c.form([("refreshToken", o.refresh)]), c.FORM), False),
+        ("oauth refresh token at kanfang", c.build_request(
+            "GET", c.KANFANG + "RefreshToken?" + kq, headers={"Authorization": o.refresh}), False),
+        ("enduser refresh token at oauth", c.build_request(
+            "POST", c.OAUTH + "token", c.form([("grant_type", "refresh_token"), ("refresh_token", e.refresh)]),
+            {**c.FORM, **c.basic(CONFIDENTIAL, client_secret)}), False),
     ]
     return probes
 
@@ -669,13 +785,13 @@ def probe_refused(name: str, ans: c.Answer | None) -> bool:
     if ans is None:
         return True  # closed: nothing happened
     env = ans.envelope()
-    if ans.status != 200:
+    if ans.status != 200 or name.endswith("(200)"):
         return True
     if "code" in env:
         return env["code"] != 200
     if "state" in env:
         return env["state"] != 200
-    return True
+    return "access_token" not in env
 
 
 def main() -> None:
@@ -693,7 +809,9 @@ def main() -> None:
 
     binary = c.sesame_binary()
     store = c.Store(args.database, "fuzz", args.keep)
-    env = {"SESAME_BCRYPT_COST": "4"}
+    # Loopback is a trusted proxy, so X-Forwarded-For (fuzzed too) names the client for the
+    # per-address limits; loopback itself stays exempt, so that the sentinels are never limited.
+    env = {"SESAME_BCRYPT_COST": "4", "SESAME_TRUSTED_PROXIES": "127.0.0.1", "SESAME_IP_LIMIT_EXEMPT": "127.0.0.1,::1"}
     cli = c.CLI(binary, store, env)
     accounts = c.seed(cli, users=3, prefix="fuzz")
     sentinel, other = c.seed(cli, domain="sentinels", users=2, prefix="sentinel")
@@ -701,13 +819,18 @@ def main() -> None:
     (ksentinel,) = [c.Account("default", accounts[0].secret, "ks@example.com", "13911112222", "ksentinel", "Ks-" + "x" * 10)]
     ksentinel.uid = cli.user_add("default", ksentinel.password, email=ksentinel.email, phone=ksentinel.phone,
                                  username=ksentinel.username)
+    client_secret = "c" + "0123456789abcdef" * 4
+    cli.client_add(CONFIDENTIAL, "default", client_secret)
+    cli.client_add(PUBLIC, "default")
     server = c.Server(binary, store, env).start()
     fig = c.Figures("fuzz", store.label)
     control = server.connection(timeout=30)
     _, e_sentinel = c.enduser_login(control, sentinel)
     _, k_sentinel = c.kanfang_login(control, ksentinel)
-    assert e_sentinel and k_sentinel, "sentinel logins failed"
-    pool = TokenPool(server, accounts)
+    o_grant = [("grant_type", "password"), ("username", ksentinel.phone), ("password", ksentinel.password)]
+    _, o_sentinel = c.oauth_token(control, o_grant, CONFIDENTIAL, client_secret)
+    assert e_sentinel and k_sentinel and o_sentinel, "sentinel logins failed"
+    pool = TokenPool(server, accounts, client_secret)
     gen = Generator(seed, accounts, pool)
 
     if args.case is not None:
@@ -723,7 +846,7 @@ def main() -> None:
         store.cleanup()
         return
 
-    probes = refusal_probes(server, ksentinel, accounts[0], e_sentinel, k_sentinel)
+    probes = refusal_probes(server, ksentinel, accounts[0], e_sentinel, k_sentinel, o_sentinel, client_secret)
     lock = threading.Lock()
     counts = {"sent": 0, "ok": 0, "bad": 0, "5xx": 0, "hang": 0, "closed_framing": 0, "dropped": 0,
               "probes": 0, "probes_accepted": 0}
@@ -779,8 +902,10 @@ def main() -> None:
                 counts["sent"] += 1
                 if ans is not None:
                     statuses[ans.status] = statuses.get(ans.status, 0) + 1
-                    env_ = ans.envelope() if ans.status == 200 else {}
-                    key = f"A:{env_['code']}" if "code" in env_ else (f"B:{env_['state']}" if "state" in env_ else None)
+                    env_ = ans.envelope()
+                    key = (f"A:{env_['code']}" if "code" in env_ else f"B:{env_['state']}" if "state" in env_ else
+                           f"O:{ans.status}:{env_['error']}" if "error" in env_ else
+                           "O:200:token" if "access_token" in env_ else None)
                     if key:
                         codes[key] = codes.get(key, 0) + 1
                 if outcome == "ok":
@@ -826,7 +951,7 @@ def main() -> None:
     # current refresh token is still the one issued at login; and the sentinels still refresh.
     hexfn = "hex(token_hash)" if store.kind == "sqlite" else "upper(encode(token_hash, 'hex'))"
     untouched = 0
-    for pair in (e_sentinel, k_sentinel):
+    for pair in (e_sentinel, k_sentinel, o_sentinel):
         sid = c.jwt_claims(pair.access)["sid"]
         current = store.query(f"SELECT {hexfn} FROM refresh_tokens WHERE session_id = '{sid}' AND rotated_at IS NULL")
         live = store.scalar(f"SELECT count(*) FROM sessions WHERE id = '{sid}' AND revoked_at IS NULL")
@@ -838,9 +963,12 @@ def main() -> None:
         control = server.connection(timeout=30)
         a1, p1 = c.enduser_refresh(control, e_sentinel.refresh)
         a2, p2 = c.kanfang_refresh(control, ksentinel, k_sentinel.refresh)
-        sentinels_ok = p1 is not None and p2 is not None
+        a3, p3 = c.oauth_token(control, [("grant_type", "refresh_token"), ("refresh_token", o_sentinel.refresh)],
+                               CONFIDENTIAL, client_secret)
+        sentinels_ok = p1 is not None and p2 is not None and p3 is not None
         if not sentinels_ok:
-            failures.append(f"sentinel refresh failed: enduser {a1.body[:200]!r} kanfang {a2.body[:200]!r}")
+            failures.append(f"sentinel refresh failed: enduser {a1.body[:200]!r} kanfang {a2.body[:200]!r} "
+                            f"oauth {a3.body[:200]!r}")
     else:
         sentinels_ok = False
     status = server.stop()
@@ -850,7 +978,7 @@ def main() -> None:
     fig.add("requests per second", f"{counts['sent'] / elapsed:.0f}")
     fig.add("answers by status", " ".join(f"{k}:{v}" for k, v in sorted(statuses.items())))
     top = sorted(codes.items(), key=lambda kv: -kv[1])
-    fig.add("dialect codes (most frequent)", " ".join(f"{k}:{v}" for k, v in top[:8]))
+    fig.add("dialect codes (most frequent)", " ".join(f"{k}:{v}" for k, v in top[:5]))
     fig.add("5xx", counts["5xx"], "= 0", counts["5xx"] == 0)
     fig.add("hangs (> %gs)" % args.timeout, counts["hang"], "= 0", counts["hang"] == 0)
     fig.add("crashes", 0 if alive else 1, "= 0", alive)
@@ -859,7 +987,7 @@ def main() -> None:
     fig.add("broken-framing requests closed unanswered", counts["closed_framing"])
     fig.add("refusal probes accepted", f"{counts['probes_accepted']}/{counts['probes']}", "= 0",
             counts["probes_accepted"] == 0)
-    fig.add("sentinel sessions untouched in the store", f"{untouched}/2", "2/2", untouched == 2)
+    fig.add("sentinel sessions untouched in the store", f"{untouched}/3", "3/3", untouched == 3)
     fig.add("sentinel pairs still refresh", "yes" if sentinels_ok else "no", "yes", sentinels_ok)
     fig.add("exit status after SIGTERM", status, "= 0", status == 0)
     fig.add("(known) next request after an Upgrade request", upgrade_reuse)

@@ -4,8 +4,9 @@
     python3 Campaigns/soak.py [--minutes 30] [--database URL]
 
 Clients on keep-alive connections send a paced mix of enduser logins, refreshes, userInfo and
-logouts and kanfang GetAccessToken and RefreshToken (credentials checked), plus /health.
-Every `--interval` seconds (10) it samples the server's RSS (/proc/PID/status VmRSS), open
+logouts and kanfang GetAccessToken and RefreshToken (credentials checked), plus /health, each
+from one of 300 client addresses (X-Forwarded-For; loopback is configured as a trusted proxy,
+so the per-address limiter keeps a window per address, as in production). Every `--interval` seconds (10) it samples the server's RSS (/proc/PID/status VmRSS), open
 file descriptors (/proc/PID/fd) and the p50/p99 latency of the interval into a CSV.
 
 Bars (after the warm-up, `--warmup-minutes`, default 2):
@@ -44,7 +45,9 @@ def main() -> None:
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     binary = c.sesame_binary()
     store = c.Store(args.database, "soak", args.keep)
-    env = {"SESAME_BCRYPT_COST": "4"}
+    # Loopback is a trusted proxy and the clients come from a pool of addresses (X-Forwarded-For),
+    # so the per-address limiter keeps state for each, as in production.
+    env = {"SESAME_BCRYPT_COST": "4", "SESAME_TRUSTED_PROXIES": "127.0.0.1"}
     cli = c.CLI(binary, store, env)
     accounts = c.seed(cli, users=args.users)
     server = c.Server(binary, store, env).start()
@@ -56,6 +59,7 @@ def main() -> None:
     counts = {"requests": 0, "unexpected": 0, "transport": 0}
     unexpected_examples: list[str] = []
     stop = threading.Event()
+    addresses = [f"198.51.100.{i}" for i in range(1, 201)] + [f"2001:db8:{i:x}::1" for i in range(1, 101)]
 
     def record(seconds: float, ok: bool, what: str) -> None:
         with lock:
@@ -81,6 +85,7 @@ def main() -> None:
             else:
                 next_at = time.monotonic()
             a = rng.choice(accounts)
+            conn.extra_headers = {"X-Forwarded-For": rng.choice(addresses)}
             r = rng.random()
             try:
                 if r < 0.08 or not enduser:
