@@ -4,7 +4,8 @@
     python3 Campaigns/soak.py [--minutes 30] [--database URL]
 
 Clients on keep-alive connections send a paced mix of enduser logins, refreshes, userInfo and
-logouts and kanfang GetAccessToken and RefreshToken (credentials checked), plus /health, each
+logouts, kanfang GetAccessToken and RefreshToken (credentials checked), oauth password and
+refresh-token grants (a public client), plus /health, each
 from one of 300 client addresses (X-Forwarded-For; loopback is configured as a trusted proxy,
 so the per-address limiter keeps a window per address, as in production). Every `--interval` seconds (10) it samples the server's RSS (/proc/PID/status VmRSS), open
 file descriptors (/proc/PID/fd) and the p50/p99 latency of the interval into a CSV.
@@ -50,6 +51,7 @@ def main() -> None:
     env = {"SESAME_BCRYPT_COST": "4", "SESAME_TRUSTED_PROXIES": "127.0.0.1"}
     cli = c.CLI(binary, store, env)
     accounts = c.seed(cli, users=args.users)
+    cli.client_add("soak-app", "default")  # a public oauth client
     server = c.Server(binary, store, env).start()
     c.log(f"soak: {args.minutes} min on {store.label}, pid {server.pid}, port {server.port}, seed {seed}")
     csv_path = args.csv or os.path.join(store.tmp, f"soak-{store.kind}.csv")
@@ -75,6 +77,7 @@ def main() -> None:
         conn = server.connection(timeout=30)
         enduser: list[tuple[c.Account, c.Pair]] = []
         kanfang: list[tuple[c.Account, c.Pair]] = []
+        oauth: list[c.Pair] = []
         period = args.clients / args.rate
         next_at = time.monotonic()
         while not stop.is_set():
@@ -100,6 +103,21 @@ def main() -> None:
                     ok = new is not None
                     if new:
                         enduser[i] = (acct, new)
+                elif r < 0.48 or (r < 0.55 and not oauth):
+                    ans, pair = c.oauth_token(conn, [("grant_type", "password"), ("username", a.email),
+                                                     ("password", a.password)], "soak-app")
+                    ok = pair is not None
+                    if pair:
+                        oauth.append(pair)
+                        if len(oauth) > 30:
+                            oauth.pop(0)
+                elif r < 0.55:
+                    i = rng.randrange(len(oauth))
+                    ans, new = c.oauth_token(conn, [("grant_type", "refresh_token"), ("refresh_token", oauth[i].refresh)],
+                                             "soak-app")
+                    ok = new is not None
+                    if new:
+                        oauth[i] = new
                 elif r < 0.65:
                     acct, pair = rng.choice(enduser)
                     ans = conn.request("GET", c.ENDUSER + "userInfo", headers={"Authorization": "Bearer " + pair.access})
