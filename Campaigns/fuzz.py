@@ -636,6 +636,9 @@ def classify(case: Case, ans: c.Answer) -> str | None:
         first = case.raw.split(b"\r\n", 1)[0].split(b" ")
         target = first[1].decode("latin-1") if len(first) > 1 else ""
     path = target.split("?", 1)[0].split("#", 1)[0]
+    if path.lower().startswith(("http://", "https://")):  # absolute form (RFC 9112 §3.2.2): the path after the authority
+        rest = path.split("://", 1)[1]
+        path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
     if case.render().startswith(b"HEAD "):
         return None  # no body to check
     for prefix, key in (("/v2/enduser/enduserapi", "code"), ("/v2/Authorization", "state")):
