@@ -29,7 +29,7 @@ run race --rounds 300 --sample-every 50
 run crash --sessions 300 --kills 3
 run fuzz --requests 3000
 run leaks
-run enumeration --attempts 40 --warmup 4
+run enumeration --attempts 100 --warmup 4
 run soak --minutes 1 --warmup-minutes 0.25 --interval 5
 
 if [ "${#failed[@]}" -gt 0 ]; then
