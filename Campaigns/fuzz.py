@@ -43,6 +43,7 @@ import hashlib
 import hmac
 import json
 import random
+import re
 import threading
 import time
 import urllib.parse
@@ -631,10 +632,10 @@ def classify(case: Case, ans: c.Answer) -> str | None:
     """None when the answer is acceptable, else what is wrong with it."""
     if ans.status >= 500:
         return f"5xx: {ans.status}"
-    target = case.path if case.raw is None else ""
-    if case.raw is not None:
-        first = case.raw.split(b"\r\n", 1)[0].split(b" ")
-        target = first[1].decode("latin-1") if len(first) > 1 else ""
+    # The target as the server reads it: the second word of the request line (servers accept
+    # extra spaces around it).
+    first = re.match(rb"\s*\S+\s+(\S+)", case.render().split(b"\r\n", 1)[0])
+    target = first.group(1).decode("latin-1") if first else ""
     path = target.split("?", 1)[0].split("#", 1)[0]
     if path.lower().startswith(("http://", "https://")):  # absolute form (RFC 9112 §3.2.2): the path after the authority
         rest = path.split("://", 1)[1]
@@ -654,9 +655,9 @@ def classify(case: Case, ans: c.Answer) -> str | None:
             if not isinstance(v, int) or isinstance(v, bool):
                 return f"no integer {key!r}"
             return None
-    if path.startswith(("/oauth/", "/.well-known/")) or path == "/oauth":
+    if path.startswith(("/oauth/", "/.well-known/")):
         if not ans.body:
-            if ans.status in (400, 413, 414, 431) or (ans.status == 200 and path == "/oauth/revoke"):
+            if ans.status in (400, 413, 414, 431) or (ans.status == 200 and path.rstrip("/") == "/oauth/revoke"):
                 return None
             return f"status {ans.status} with an empty body under /oauth"
         env = ans.envelope()
