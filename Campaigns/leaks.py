@@ -9,7 +9,9 @@ every flow of both dialects, successes and failures: enduser e-mail and phone lo
 up to a freeze, unknown accounts, wrong and missing signatures, refresh, replay inside the
 grace window, reuse after it (revocation), userInfo, logout; kanfang GetAccessToken by user
 name, e-mail and phone, wrong passwords, RefreshToken with the refresh token and with the
-access token in the header, the query and a cookie, wrong credentials, reuse; and tokens sent
+access token in the header, the query and a cookie, wrong credentials, reuse; oauth password
+and refresh grants (Basic, client_secret_post, public client), wrong passwords and client
+secrets, another client's token, introspection, userinfo, revocation, reuse; and tokens sent
 where they do not belong (wrong method, unknown path, oversized body, wrong dialect).
 
 It captures the server's standard output and standard error (and the CLI's output), then
@@ -60,7 +62,8 @@ class Run:
                 headers: dict[str, str] | None = None, expect_success: bool = False) -> c.Answer:
         ans = self.conn.request(method, target, body, headers)
         env = ans.envelope()
-        ok = ans.status == 200 and (env.get("code") == 200 or env.get("state") == 200 or env.get("status") == "ok")
+        ok = ans.status == 200 and (env.get("code") == 200 or env.get("state") == 200 or env.get("status") == "ok"
+                                    or target.startswith((c.OAUTH, "/.well-known/")))
         self.note(what, ans, ok)
         if expect_success and not ok:
             raise RuntimeError(f"{what}: expected success, got {ans.status} {ans.body[:200]!r}")
@@ -143,6 +146,9 @@ def main() -> None:
     cli.domain_add(vector.domain, vector.secret)
     vector.uid = cli.user_add(vector.domain, vector.password, email=vector.email, phone=vector.phone,
                               username=vector.username)
+    client_secret = "leak-client-" + "5e" * 16
+    cli.client_add("leak-web", "default", client_secret)
+    cli.client_add("leak-app", "default")
     server = c.Server(binary, store, env).start()
     fig = c.Figures("secrets", store.label)
     run = Run(server)
@@ -150,6 +156,7 @@ def main() -> None:
         run.secret(urllib.parse.unquote(urllib.parse.urlsplit(store.url).password or ""))
     for a in (alice, bob, vector):
         run.secret(a.password, a.secret)
+    run.secret(client_secret)
     encrypted = "KbbO5AsWloh9gulLei6NhQ=="  # "abcd1234" with random "abcdef" (FAMILIES.md)
     run.secret(encrypted)
     E, K = c.ENDUSER, c.KANFANG
@@ -273,6 +280,56 @@ def main() -> None:
     run.request("kanfang POST with a token", "POST", K + "RefreshToken", c.form([("Authorization", k2.refresh)]), c.FORM)
     run.request("kanfang unknown path with a token", "GET", K + "Nope?Authorization=" + k2.refresh + "&authValue=" + bob.password)
     refresh("enduser refresh with a kanfang token", n2.refresh)
+
+    # --- oauth
+    def otoken(what: str, params: list[tuple[str, str]], how: str, secret: str = client_secret,
+               success: bool = False) -> c.Pair | None:
+        headers = dict(c.FORM)
+        if how == "basic":
+            headers.update(c.basic("leak-web", secret))
+        elif how == "post":
+            params = params + [("client_id", "leak-web"), ("client_secret", secret)]
+        else:
+            params = params + [("client_id", "leak-app")]
+        for k, v in params:
+            if k in ("password", "refresh_token", "client_secret"):
+                run.secret(v)
+        ans = run.request(what, "POST", c.OAUTH + "token", c.form(params), headers, success)
+        return run.pair(c.oauth_pair(ans))
+
+    o1 = otoken("oauth password grant, Basic", [("grant_type", "password"), ("username", bob.username),
+                                                ("password", bob.password)], "basic", success=True)
+    o2 = otoken("oauth password grant, client_secret_post", [("grant_type", "password"), ("username", bob.email),
+                                                             ("password", bob.password)], "post", success=True)
+    o3 = otoken("oauth password grant, public client", [("grant_type", "password"), ("username", bob.phone),
+                                                        ("password", bob.password)], "public", success=True)
+    assert o1 and o2 and o3
+    otoken("oauth password grant, wrong password", [("grant_type", "password"), ("username", bob.username),
+                                                    ("password", "Oauth-wrong-1")], "basic")
+    otoken("oauth, wrong client secret", [("grant_type", "password"), ("username", bob.username),
+                                          ("password", bob.password)], "basic", secret="wrong-client-secret-1")
+    run.secret("wrong-client-secret-1")
+    p1 = otoken("oauth refresh", [("grant_type", "refresh_token"), ("refresh_token", o1.refresh)], "basic", success=True)
+    otoken("oauth refresh replay inside grace", [("grant_type", "refresh_token"), ("refresh_token", o1.refresh)], "basic",
+           success=True)
+    otoken("oauth refresh by another client", [("grant_type", "refresh_token"), ("refresh_token", o2.refresh)], "public")
+    otoken("oauth refresh, enduser token", [("grant_type", "refresh_token"), ("refresh_token", e4.refresh)], "basic")
+    run.request("oauth refresh in the query", "POST", c.OAUTH + "token?grant_type=refresh_token&refresh_token=" + o2.refresh,
+                b"", {**c.FORM, **c.basic("leak-web", client_secret)})
+    run.request("oauth introspect", "POST", c.OAUTH + "introspect", c.form([("token", p1.access)]),
+                {**c.FORM, **c.basic("leak-web", client_secret)})
+    run.request("oauth introspect by a public client", "POST", c.OAUTH + "introspect",
+                c.form([("token", p1.refresh), ("client_id", "leak-app")]), c.FORM)
+    run.request("oauth userinfo", "GET", c.OAUTH + "userinfo", headers={"Authorization": "Bearer " + p1.access},
+                expect_success=False)
+    run.request("oauth userinfo, tampered token", "GET", c.OAUTH + "userinfo",
+                headers={"Authorization": "Bearer " + p1.access[:-4] + "AAAA"})
+    run.request("oauth revoke", "POST", c.OAUTH + "revoke", c.form([("token", o3.refresh), ("client_id", "leak-app")]), c.FORM)
+    otoken("oauth refresh after revoke", [("grant_type", "refresh_token"), ("refresh_token", o3.refresh)], "public")
+    time.sleep(2.5)
+    otoken("oauth refresh reuse after grace (revokes)", [("grant_type", "refresh_token"), ("refresh_token", o1.refresh)],
+           "basic")
+    run.request("oauth JWKS", "GET", "/.well-known/jwks.json")
 
     server.stop()
     time.sleep(0.2)
