@@ -26,6 +26,8 @@ import Synchronization
 /// ```
 public final class PostgresStore: SesameStore, SealsSecrets {
     public let url: PostgresConnectionURL
+    /// For the start-up reachability check, outside the pool.
+    let probeConfiguration: PostgresConnection.Configuration
     let client: PostgresClient
     let logger: Logger
     private let sealerBox: Mutex<SecretSealer>
@@ -41,6 +43,7 @@ public final class PostgresStore: SesameStore, SealsSecrets {
     ///   - poolSize: the most connections this process opens.
     ///   - kek: seals secrets at rest (``SecretSealer``); `nil` writes them in clear.
     ///   - logger: receives the pool's own messages (connection failures); never a bound value.
+    ///     Its level is raised to at least `debug` (see ``quietestLevel``).
     public init(url: PostgresConnectionURL, poolSize: Int, kek: KeyEncryptionKey? = nil, logger: Logger) throws {
         self.sealerBox = Mutex(SecretSealer(kek: kek))
         let tls: PostgresClient.Configuration.TLS
@@ -57,10 +60,33 @@ public final class PostgresStore: SesameStore, SealsSecrets {
         var parameters = [("application_name", "sesame"), ("statement_timeout", "30s")]
         if let schema = url.schema { parameters.append(("search_path", schema)) }
         configuration.options.additionalStartupParameters = parameters
+        let probeTLS: PostgresConnection.Configuration.TLS
+        switch url.tls {
+        case .disable: probeTLS = .disable
+        case .prefer: probeTLS = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: probeTLS = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var probe = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            tls: probeTLS)
+        probe.options.additionalStartupParameters = parameters
+        probe.options.connectTimeout = .seconds(5)
+        self.probeConfiguration = probe
         self.url = url
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, Self.quietestLevel)
         self.logger = logger
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
+
+    /// The most verbose level PostgresNIO gets.
+    ///
+    /// - Warning: at `trace`, PostgresNIO logs every backend message, data rows included, as
+    ///   hex: the successor key, signing keys, domain secrets and password hashes would reach
+    ///   the log. Its `debug` messages are about connections only. So the store's logger
+    ///   (every logger handed to PostgresNIO comes from it) never goes below `debug`, whatever
+    ///   `SESAME_LOG_LEVEL` says.
+    public static let quietestLevel: Logger.Level = .debug
 
     /// Runs the connection pool until cancelled. Call it once, before any other method.
     public func run() async {
@@ -78,10 +104,21 @@ public final class PostgresStore: SesameStore, SealsSecrets {
         while true {
             attempt += 1
             do {
-                // A first connection (TCP, TLS negotiation, SCRAM) can take seconds on a busy host.
+                // One connection of its own, not the pool's: a refused or failed connection
+                // fails at once with its reason (the pool would keep the request waiting). A
+                // first connection (TCP, TLS negotiation, SCRAM) can take seconds on a busy host.
                 let remaining = wait - (ContinuousClock.now - start)
+                let configuration = probeConfiguration
+                let logger = self.logger
                 try await withDeadline(max(.seconds(2), min(.seconds(10), remaining))) {
-                    try await self.client.query("SELECT 1", logger: self.logger).collect()
+                    let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                    do {
+                        try await connection.query("SELECT 1", logger: logger).collect()
+                    } catch {
+                        try? await connection.close()
+                        throw error
+                    }
+                    try? await connection.close()
                 }
                 break
             } catch {

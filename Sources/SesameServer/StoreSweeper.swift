@@ -61,3 +61,10 @@ public struct StoreSweeper: Service {
         }
     }
 }
+
+extension StoreSweeper: CustomStringConvertible {
+    /// What swift-service-lifecycle logs (at `debug`) when it starts and stops the service.
+    /// Without it, the log would hold the whole ``TokenService`` by reflection: configuration,
+    /// public keys, the dummy hash, and any secret a future member might hold.
+    public var description: String { "StoreSweeper(interval: \(interval) s, retention: \(retention) s)" }
+}

@@ -7,6 +7,17 @@ import ServiceLifecycle
 import Testing
 
 @Suite struct StoreSweeperServiceTests {
+    /// swift-service-lifecycle logs each service's description at debug: the sweeper names
+    /// itself, not the token service it holds (the secrets campaign saw the whole service,
+    /// configuration and keys' public halves, in a debug log).
+    @Test func describesItselfWithoutTheTokenService() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        let sweeper = StoreSweeper(service: h.service, interval: 60, retention: 5)
+        #expect(String(describing: sweeper) == "StoreSweeper(interval: 60 s, retention: 5 s)")
+        #expect(!"\(sweeper)".contains("TokenService"))
+    }
+
     /// The sweeper sweeps on start and returns normally on graceful shutdown.
     @Test func sweepsThenStopsOnGracefulShutdown() async throws {
         let h = try await TestHarness.make { $0.enduser.refresh = 10 }
