@@ -1,17 +1,24 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
 
 /// The built `sesame` executable, run as a child process for black-box tests.
 ///
-/// `@unchecked Sendable`: `Process` is not Sendable, but this type only calls its
-/// thread-safe members (`processIdentifier`, `isRunning`, `terminationStatus`) after launch,
-/// and the captured output sits behind a `Mutex`.
-public final class SesameProcess: @unchecked Sendable {
-    private let process: Process
+/// Spawned with `posix_spawn`, not Foundation's `Process`: in Swift 6.3.1 on Linux, `Process.run()`
+/// intermittently crashes the whole test run (an over-read while it closes inherited file
+/// descriptors, swift-corelibs-foundation #5472). The pipes are created close-on-exec, so the
+/// child inherits only its three standard streams.
+public final class SesameProcess: Sendable {
+    private let pid: pid_t
     private let output: Mutex<String>
     private let errorOutput: Mutex<String>
+    /// The raw `waitpid` status once the child was reaped.
+    private let reaped = Mutex<Int32?>(nil)
+    private let readers: [FileHandle]
 
     /// The path of the built `sesame` executable next to the test bundle.
     public static func executable() throws -> URL {
@@ -47,36 +54,62 @@ public final class SesameProcess: @unchecked Sendable {
 
     /// Starts `sesame arguments` in the background.
     public static func launch(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> SesameProcess {
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = arguments
+        let path = try executable().path
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SESAME_") }
         env["SESAME_BCRYPT_COST"] = "4"
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        let me = SesameProcess(process: process)
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { me.output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+
+        var input: [Int32] = [-1, -1]
+        var out: [Int32] = [-1, -1]
+        var err: [Int32] = [-1, -1]
+        guard pipe(&input) == 0, pipe(&out) == 0, pipe(&err) == 0 else {
+            throw ProcessError(message: "pipe failed: errno \(errno)")
         }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { me.errorOutput.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        for fd in input + out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
         }
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        // The child's ends are the child's now.
+        close(input[0])
+        close(out[1])
+        close(err[1])
+        guard spawned == 0 else {
+            [input[1], out[0], err[0]].forEach { close($0) }
+            throw ProcessError(message: "posix_spawn \(path) failed: \(spawned)")
+        }
+
+        let stdoutReader = FileHandle(fileDescriptor: out[0], closeOnDealloc: true)
+        let stderrReader = FileHandle(fileDescriptor: err[0], closeOnDealloc: true)
+        let me = SesameProcess(pid: pid, readers: [stdoutReader, stderrReader])
+        stdoutReader.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { me.output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        stderrReader.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { me.errorOutput.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        let writer = FileHandle(fileDescriptor: input[1], closeOnDealloc: true)
+        if let stdin { writer.write(Data(stdin.utf8)) }
+        try? writer.close()
         return me
     }
 
-    private init(process: Process) {
-        self.process = process
+    private init(pid: pid_t, readers: [FileHandle]) {
+        self.pid = pid
+        self.readers = readers
         self.output = Mutex("")
         self.errorOutput = Mutex("")
     }
@@ -84,37 +117,59 @@ public final class SesameProcess: @unchecked Sendable {
     public var stdout: String { output.withLock { $0 } }
     public var stderr: String { errorOutput.withLock { $0 } }
 
+    /// Reaps the child if it ended; its raw wait status then.
+    private func poll() -> Int32? {
+        reaped.withLock { status in
+            if let status { return status }
+            var raw: Int32 = 0
+            if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
+            return status
+        }
+    }
+
+    /// Whether the child is still running.
+    public var isRunning: Bool { poll() == nil }
+
     /// Waits until standard output has a line containing `needle`, and returns that line.
     public func waitForLine(containing needle: String, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = stdout.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
-            guard process.isRunning else { break }
+            guard isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw ProcessError(message: "no line containing '\(needle)'; stdout: \(stdout); stderr: \(stderr)")
     }
 
-    /// Sends `signal` (SIGTERM, SIGKILL, ...).
-    public func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    /// Sends `signal` (SIGTERM, SIGKILL, ...), unless the child was already reaped.
+    public func send(_ signal: Int32) {
+        guard isRunning else { return }
+        kill(pid, signal)
+    }
 
-    /// Waits for the process to end and returns its exit status.
+    /// Waits for the process to end and returns its exit status (for a signal, 128 + signal).
     public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while true {
+            if let raw = poll() {
+                // Let the pipes drain.
+                try await Task.sleep(for: .milliseconds(50))
+                let signal = raw & 0x7f
+                return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+            }
             guard ContinuousClock.now < deadline else {
                 send(SIGKILL)
                 throw ProcessError(message: "the process did not exit in time; stderr: \(stderr)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        // Let the pipes drain.
-        try await Task.sleep(for: .milliseconds(50))
-        return process.terminationStatus
     }
 
     /// Whether the process ended because of a signal.
-    public var wasKilledBySignal: Bool { process.terminationReason == .uncaughtSignal }
+    public var wasKilledBySignal: Bool {
+        guard let raw = poll() else { return false }
+        return raw & 0x7f != 0 && raw & 0x7f != 0x7f
+    }
 
     /// Starts `sesame serve` on a free loopback port and returns it with the port it bound.
     public static func serve(database: String, extra: [String] = [], environment: [String: String] = [:]) async throws -> (SesameProcess, Int) {
