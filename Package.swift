@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SesameCore", targets: ["SesameCore"]),
         .library(name: "SesameSQLite", targets: ["SesameSQLite"]),
         .library(name: "SesamePostgres", targets: ["SesamePostgres"]),
+        .library(name: "SesameHTTP", targets: ["SesameHTTP"]),
         .library(name: "SesameServer", targets: ["SesameServer"]),
         .library(name: "SesameTestSupport", targets: ["SesameTestSupport"]),
     ],
@@ -136,6 +137,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The load benchmark's ceiling: one Hummingbird route answering a fixed JSON body
+        // (Benchmarks/run-load.sh compares every scenario with it).
+        .executableTarget(
+            name: "sesame-ceiling",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/Sources/sesame-ceiling",
+            swiftSettings: swiftSettings
+        ),
+        // The load benchmark's seeder: writes users and sessions straight into a SQLite store.
+        .executableTarget(
+            name: "sesame-bench-seed",
+            dependencies: [
+                "SesameCore", "SesameSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/Sources/sesame-bench-seed",
             swiftSettings: swiftSettings
         ),
         // Fixtures shared by the test targets: temporary stores, a manual clock, seeded accounts.
