@@ -28,6 +28,9 @@ public final class SigningKeyRing: Sendable {
         var verifiesUntil: [String: Int64]
         var activeKid: String
         var jwks: [JSONWebKey]
+        /// Tokens whose signature already verified with this snapshot's keys: a reload starts
+        /// a new, empty memo.
+        let verified = VerifiedTokenCache()
     }
 
     private let store: any SesameStore
@@ -95,8 +98,19 @@ public final class SigningKeyRing: Sendable {
     /// The claims of `token` if its signature verifies with the key its `kid` names, under that
     /// key's algorithm. Times are not checked here.
     ///
+    /// A token this snapshot of the keys verified before is answered from a bounded memo
+    /// (``VerifiedTokenCache``) without a second ECDSA verification — the same bytes under the
+    /// same key always verify the same way —, once its key is checked to still verify now.
+    ///
     /// - Throws: ``SesameError/Code/invalidToken`` for anything else.
     public func verifySignature(_ token: String) async throws -> AccessTokenClaims {
+        let current = state.withLock { $0.snapshot }
+        if let memo = current.verified.entry(of: token) {
+            if let until = current.verifiesUntil[memo.kid], clock.unixNow() >= until {
+                throw SesameError.invalidToken("token signed by an expired key")
+            }
+            return memo.claims
+        }
         guard let header = Self.header(of: token), let kid = header.kid, let alg = header.alg else {
             throw SesameError.invalidToken("token header names no key of this server")
         }
@@ -112,11 +126,14 @@ public final class SigningKeyRing: Sendable {
         if let until = snapshot.verifiesUntil[kid], clock.unixNow() >= until {
             throw SesameError.invalidToken("token signed by an expired key")
         }
+        let claims: AccessTokenClaims
         do {
-            return try await snapshot.collection.verify(token, as: AccessTokenClaims.self)
+            claims = try await snapshot.collection.verify(token, as: AccessTokenClaims.self)
         } catch {
             throw SesameError.invalidToken()
         }
+        snapshot.verified.remember(claims, signedBy: kid, of: token)
+        return claims
     }
 
     /// Whether an unknown `kid` may cause a reload now (and if so, records that it did).

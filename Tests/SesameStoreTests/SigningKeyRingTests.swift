@@ -50,4 +50,33 @@ import Testing
         let pair = try await h.login()
         #expect(pair.accessExpiresAt == h.clock.unixNow() + 600)
     }
+
+    /// Signatures are memoized per token; everything else is still checked at every call.
+    @Test func aTokenVerifiedBeforeIsStillCheckedForItsBytesTimesAndSession() async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        let first = try await h.login()
+        let second = try await h.login()
+        for _ in 0..<3 {
+            #expect(try await h.service.authenticate(accessToken: first.accessToken, dialect: .enduser).session.id == first.session.id)
+        }
+        // The memoized token's genuine signature beside another session's payload: refused.
+        let a = first.accessToken.split(separator: ".")
+        let b = second.accessToken.split(separator: ".")
+        for forged in ["\(a[0]).\(b[1]).\(a[2])", "\(b[0]).\(b[1]).\(a[2])", "\(a[0]).\(a[1]).\(b[2])", first.accessToken + "A"] {
+            await #expect(throws: SesameError(.invalidToken, "")) {
+                _ = try await h.service.authenticate(accessToken: forged, dialect: .enduser)
+            }
+        }
+        // A revoked session fails at once, memo or not.
+        try await h.service.logout(accessToken: second.accessToken, dialect: .enduser)
+        await #expect(throws: SesameError(.invalidToken, "")) {
+            _ = try await h.service.authenticate(accessToken: second.accessToken, dialect: .enduser)
+        }
+        // Expiry is checked against the clock at every call.
+        h.clock.advance(by: 7_200)
+        await #expect(throws: SesameError(.invalidToken, "")) {
+            _ = try await h.service.authenticate(accessToken: first.accessToken, dialect: .enduser)
+        }
+    }
 }
