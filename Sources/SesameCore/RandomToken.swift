@@ -10,8 +10,15 @@ public enum RandomToken {
 
     /// `count` random bytes from the system's CSPRNG.
     public static func bytes(_ count: Int) -> [UInt8] {
+        // Eight bytes per draw from the system generator (one getrandom call each), not one.
         var g = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &g) }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(count + 7)
+        while bytes.count < count {
+            withUnsafeBytes(of: g.next() as UInt64) { bytes.append(contentsOf: $0) }
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 
     /// SHA-256 of the token's UTF-8 bytes: the only form in which refresh tokens are stored.
@@ -40,9 +47,34 @@ public enum RandomToken {
 
     /// Unpadded Base64URL of `bytes`.
     public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        // Encoded directly (RFC 4648 §5, no padding): this runs several times per refresh.
+        let input = Array(bytes)
+        var output = [UInt8]()
+        output.reserveCapacity((input.count * 4 + 2) / 3)
+        var i = 0
+        while i + 3 <= input.count {
+            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+            output.append(base64URLAlphabet[Int(n >> 18 & 63)])
+            output.append(base64URLAlphabet[Int(n >> 12 & 63)])
+            output.append(base64URLAlphabet[Int(n >> 6 & 63)])
+            output.append(base64URLAlphabet[Int(n & 63)])
+            i += 3
+        }
+        switch input.count - i {
+        case 1:
+            let n = UInt32(input[i]) << 16
+            output.append(base64URLAlphabet[Int(n >> 18 & 63)])
+            output.append(base64URLAlphabet[Int(n >> 12 & 63)])
+        case 2:
+            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
+            output.append(base64URLAlphabet[Int(n >> 18 & 63)])
+            output.append(base64URLAlphabet[Int(n >> 12 & 63)])
+            output.append(base64URLAlphabet[Int(n >> 6 & 63)])
+        default:
+            break
+        }
+        return String(decoding: output, as: UTF8.self)
     }
+
+    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 }
