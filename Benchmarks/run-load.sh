@@ -52,6 +52,9 @@ trap cleanup EXIT
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 kib() { awk -v k="$1" '/^'"$1"':/ { print $2 }' "/proc/$2/status"; }
 mib() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1024 }'; }
+# CPU time (user + system) of a process so far, in clock ticks.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+TICKS="$(getconf CLK_TCK)"
 # Resets the peak RSS (VmHWM) of a process to its current RSS (Linux clear_refs, value 5).
 reset_peak() { echo 5 > "/proc/$1/clear_refs" 2>/dev/null || true; }
 
@@ -86,15 +89,34 @@ declare -a ROWS=()
 run() {
   local name="$1" pid="$2" url="$3" script="$4"; shift 4
   reset_peak "$pid"
-  local out
+  local out before after
+  before="$(cpu_ticks "$pid")"
   out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s -s "$LUA/$script" "$url" -- "$@" | grep '^RESULT')"
+  after="$(cpu_ticks "$pid")"
   local peak; peak="$(mib "$(kib VmHWM "$pid")")"
-  ROWS+=("$name $out peak_rss_mib=$peak")
-  echo "  $name: ${out#RESULT } peak RSS ${peak} MiB"
+  # Server CPU per request (µs): less sensitive to a shared machine than requests/s.
+  local cpu; cpu="$(awk -v t=$(( after - before )) -v hz="$TICKS" -v n="$(field "$out" requests)" 'BEGIN { printf "%.0f", n > 0 ? t / hz * 1e6 / n : 0 }')"
+  ROWS+=("$name $out peak_rss_mib=$peak cpu_us=$cpu")
+  echo "  $name: ${out#RESULT } cpu/request ${cpu} µs, peak RSS ${peak} MiB"
 }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< "$1"; }
 
+# The disk's fsync latency now (4 KiB appended and fsync'd 200 times): what durable commits cost.
+fsync_probe() {
+  python3 - "$WORK/fsync.probe" <<'PY' 2>/dev/null || echo "fsync probe: python3 unavailable"
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600); ts = []
+for _ in range(200):
+    os.write(fd, b"x" * 4096); t = time.perf_counter(); os.fsync(fd); ts.append(time.perf_counter() - t)
+os.close(fd); os.remove(sys.argv[1]); ts.sort()
+print("fsync p50 %.2f ms, p90 %.2f ms, p99 %.2f ms" % (ts[100] * 1e3, ts[180] * 1e3, ts[198] * 1e3))
+PY
+}
+
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -m | awk '/Mem:/ {print $2}') MiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+FSYNC_BEFORE="$(fsync_probe)"
+echo "== disk: $FSYNC_BEFORE"
 
 echo "== seed: $USERS users, $USERS enduser + $USERS kanfang sessions, bcrypt cost $BCRYPT_COST"
 t0="$(now_ms)"
@@ -176,18 +198,20 @@ CEILING="$(awk -v a="$C1" -v b="$C2" 'BEGIN { printf "%.1f", (a + b) / 2 }')"
 echo
 echo "## Results ($(date -u '+%Y-%m-%d %H:%M UTC'), wrk -t$THREADS -c$CONNECTIONS -d$DURATION, ceiling = mean of $C1 and $C2 req/s)"
 echo
-echo "| scenario | req/s | × ceiling | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MiB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| scenario | req/s | × ceiling | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/req | peak RSS MiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${ROWS[@]}"; do
   name="${r%% *}"
   [[ "$name" == warmup ]] && continue
   rps="$(field "$r" rps)"
-  printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$name" "$rps" \
+  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "$name" "$rps" \
     "$(awk -v a="$rps" -v c="$CEILING" 'BEGIN { printf "%.2f", a / c }')" \
-    "$(field "$r" p50)" "$(field "$r" p99)" "$(field "$r" p999)" "$(field "$r" errors)" "$(field "$r" peak_rss_mib)"
+    "$(field "$r" p50)" "$(field "$r" p99)" "$(field "$r" p999)" "$(field "$r" errors)" "$(field "$r" cpu_us)" \
+    "$(field "$r" peak_rss_mib)"
 done
 LOGIN_TARGET="$(awk -v n="$(nproc)" -v ms="$BCRYPT_MS" 'BEGIN { printf "%.1f", 0.9 * n * 1000 / ms }')"
 echo
+echo "- disk before the run: ${FSYNC_BEFORE}; after: $(fsync_probe); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- login target (90 % of $(nproc) cores ÷ ${BCRYPT_MS} ms per bcrypt at cost $BCRYPT_COST): ${LOGIN_TARGET} logins/s"
 echo "- logins during the storm ($STORM_CONNECTIONS connections): ${STORM_LOGINS#RESULT }"
 echo "- start on the seeded store: first request after ${START_SEEDED_MS} ms; idle RSS ${IDLE_RSS} MiB"
