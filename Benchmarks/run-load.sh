@@ -95,7 +95,7 @@ run() {
   after="$(cpu_ticks "$pid")"
   local peak; peak="$(mib "$(kib VmHWM "$pid")")"
   # Server CPU per request (µs): less sensitive to a shared machine than requests/s.
-  local cpu; cpu="$(awk -v t=$(( after - before )) -v hz="$TICKS" -v n="$(field "$out" requests)" 'BEGIN { printf "%.0f", n > 0 ? t / hz * 1e6 / n : 0 }')"
+  local cpu; cpu="$(awk -v t=$(( after - before )) -v hz="$TICKS" -v n="$(field "$out" requests)" 'BEGIN { printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')"
   ROWS+=("$name $out peak_rss_mib=$peak cpu_us=$cpu")
   echo "  $name: ${out#RESULT } cpu/request ${cpu} µs, peak RSS ${peak} MiB"
 }
@@ -125,7 +125,7 @@ SEED_OUT="$("$BIN/sesame-bench-seed" --database "$DB" --issuer "$ISSUER" --out "
   --measure-bcrypt 10)"
 echo "  $(grep seeded <<< "$SEED_OUT") (wall $(( $(now_ms) - t0 )) ms)"
 BCRYPT_MS="$(sed -n 's/^BCRYPT_MS=//p' <<< "$SEED_OUT")"
-echo "  one bcrypt verification at cost $BCRYPT_COST: ${BCRYPT_MS} ms"
+echo "  one bcrypt verification at cost $BCRYPT_COST: ${BCRYPT_MS} ms of CPU"
 
 run_ceiling() {
   "$BIN/sesame-ceiling" 0 > "$WORK/ceiling.log" 2>&1 &
