@@ -14,11 +14,10 @@ import Synchronization
 /// child inherits only its three standard streams.
 public final class SesameProcess: Sendable {
     private let pid: pid_t
-    private let output: Mutex<String>
-    private let errorOutput: Mutex<String>
+    private let output: Mutex<[UInt8]>
+    private let errorOutput: Mutex<[UInt8]>
     /// The raw `waitpid` status once the child was reaped.
     private let reaped = Mutex<Int32?>(nil)
-    private let readers: [FileHandle]
 
     /// The path of the built `sesame` executable next to the test bundle.
     public static func executable() throws -> URL {
@@ -90,32 +89,45 @@ public final class SesameProcess: Sendable {
             throw ProcessError(message: "posix_spawn \(path) failed: \(spawned)")
         }
 
-        let stdoutReader = FileHandle(fileDescriptor: out[0], closeOnDealloc: true)
-        let stderrReader = FileHandle(fileDescriptor: err[0], closeOnDealloc: true)
-        let me = SesameProcess(pid: pid, readers: [stdoutReader, stderrReader])
-        stdoutReader.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { me.output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
-        stderrReader.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { me.errorOutput.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
+        let me = SesameProcess(pid: pid)
+        // One plain thread per stream, blocking in read(2) until end of file, then closing its
+        // descriptor itself: no dispatch sources, whose cancellation racing a close crashed
+        // test runs (signal 11 in libdispatch's manager thread).
+        Self.drain(out[0]) { bytes in me.output.withLock { $0 += bytes } }
+        Self.drain(err[0]) { bytes in me.errorOutput.withLock { $0 += bytes } }
         let writer = FileHandle(fileDescriptor: input[1], closeOnDealloc: true)
         if let stdin { writer.write(Data(stdin.utf8)) }
         try? writer.close()
         return me
     }
 
-    private init(pid: pid_t, readers: [FileHandle]) {
+    private init(pid: pid_t) {
         self.pid = pid
-        self.readers = readers
-        self.output = Mutex("")
-        self.errorOutput = Mutex("")
+        self.output = Mutex([])
+        self.errorOutput = Mutex([])
     }
 
-    public var stdout: String { output.withLock { $0 } }
-    public var stderr: String { errorOutput.withLock { $0 } }
+    /// Reads `fd` to its end on a thread of its own, handing each chunk to `append`, then closes it.
+    private static func drain(_ fd: Int32, _ append: @escaping @Sendable ([UInt8]) -> Void) {
+        let thread = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    append(Array(buffer[0..<n]))
+                } else if n < 0, errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            close(fd)
+        }
+        thread.start()
+    }
+
+    public var stdout: String { output.withLock { String(decoding: $0, as: UTF8.self) } }
+    public var stderr: String { errorOutput.withLock { String(decoding: $0, as: UTF8.self) } }
 
     /// Reaps the child if it ended; its raw wait status then.
     private func poll() -> Int32? {
