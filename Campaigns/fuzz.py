@@ -19,7 +19,8 @@ confidential client (Basic or form) and a public one are mutated the same way. R
 over raw sockets.
 
 Figures and bars:
-- 5xx answers = 0;
+- 5xx answers = 0, counting the dialects' internal errors in their envelopes (enduser code
+  5000, kanfang state 500, both with HTTP 200);
 - hangs (no complete answer within `--timeout`, 5 s) = 0;
 - crashes (the server process exited) = 0;
 - malformed answers = 0: under /v2/enduser/enduserapi a JSON object with an integer `code`
@@ -654,6 +655,8 @@ def classify(case: Case, ans: c.Answer) -> str | None:
             v = env.get(key)
             if not isinstance(v, int) or isinstance(v, bool):
                 return f"no integer {key!r}"
+            if (key, v) in (("code", 5000), ("state", 500)):
+                return f"5xx: the dialect's internal error ({key} {v})"  # a 500 in the envelope
             return None
     if path.startswith(("/oauth/", "/.well-known/")):
         if not ans.body:

@@ -152,8 +152,15 @@ public struct TokenService: Sendable {
         domain: UserDomain, identifier: AccountIdentifier, password: String, dialect: Dialect, expectedUID: String?
     ) async throws -> (User, LoginAttemptKey) {
         guard domain.enabled else { throw SesameError(.domainDisabled, "user domain is disabled") }
-        let key = LoginAttemptKey(domainID: domain.id, identifier: identifier.lockoutKey)
         let threshold = configuration.lockoutThreshold
+        // No account is named with a NUL, and PostgreSQL cannot hold one in text: asking it to
+        // claim or look up such an identifier fails the query (an internal error, found by the
+        // fuzz campaign with kanfang's `authKey` and oauth's `username`). It is a wrong account,
+        // answered at once and not counted: no guess behind it can ever match.
+        guard !identifier.lockoutKey.utf8.contains(0) else {
+            throw SesameError(.invalidCredentials, "wrong account or password", attemptsLeft: threshold - 1)
+        }
+        let key = LoginAttemptKey(domainID: domain.id, identifier: identifier.lockoutKey)
         let attempt = try await claimAttempt(key)
         let user = try await store.findUser(domainID: domain.id, identifier: identifier)
         let matches = try await hasher.verify(password, against: user?.passwordHash)

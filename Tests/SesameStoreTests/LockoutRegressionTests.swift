@@ -41,6 +41,25 @@ import Testing
         #expect(user.uid == carol.uid)
     }
 
+    /// PostgreSQL cannot hold a NUL in text: an identifier with one (kanfang's `authKey`,
+    /// oauth's `username`) made the lockout claim fail with an internal error (the fuzz
+    /// campaign's `username=%00`, kanfang state 500, oauth 500). On every store it is a wrong
+    /// account, and counts nothing against real ones.
+    @Test(arguments: StoreKind.available) func anIdentifierWithANulIsAWrongAccount(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store)
+        defer { h.cleanUp() }
+        let identifiers: [AccountIdentifier] = [.anyOf("a\u{0}b"), .anyOf(h.username + "\u{0}"), .username("\u{0}"),
+                                                .email("x\u{0}@example.com")]
+        for identifier in identifiers {
+            for dialect in [Dialect.kanfang, .oauth] {
+                await #expect(throws: SesameError(.invalidCredentials, "")) {
+                    _ = try await h.service.checkPassword(domain: h.domain, identifier: identifier, password: h.password, dialect: dialect)
+                }
+            }
+        }
+        _ = try await h.login()
+    }
+
     /// A hash made at another cost is replaced at the next successful login, so that every
     /// account's login costs the time of the dummy hash used for unknown accounts.
     @Test(arguments: StoreKind.available) func aHashAtAnotherCostIsReplacedAtLogin(store: StoreKind) async throws {
