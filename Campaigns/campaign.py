@@ -661,6 +661,7 @@ class Figures:
     store: str
     rows: list[tuple[str, str, str, bool | None]] = field(default_factory=list)
     started: float = field(default_factory=time.time)
+    machine: str = field(default_factory=machine)  # taken when the campaign starts
 
     def add(self, name: str, value: object, bar: str = "", ok: bool | None = None) -> None:
         self.rows.append((name, str(value), bar, ok))
@@ -670,7 +671,7 @@ class Figures:
         print()
         print(f"== {self.campaign} campaign, {self.store}, "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(self.started))}, {minutes:.1f} min")
-        print(f"   machine: {machine()}")
+        print(f"   machine: {self.machine}")
         w = max(len(r[0]) for r in self.rows) if self.rows else 10
         v = max(len(r[1]) for r in self.rows) if self.rows else 10
         for name, value, bar, ok in self.rows:
