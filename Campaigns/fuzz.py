@@ -25,8 +25,9 @@ Figures and bars:
 - crashes (the server process exited) = 0;
 - malformed answers = 0: under /v2/enduser/enduserapi a JSON object with an integer `code`
   (HTTP 200), under /v2/Authorization a JSON object with an integer `state` (HTTP 200), and a
-  plain 400/413/414/431 only for framing and size refusals before routing; elsewhere a plain
-  4xx or valid JSON;
+  plain 400/413/414/431 only for framing and size refusals before routing; under /oauth/ and
+  /.well-known/ a JSON object, with a string `error` on a 4xx (or an empty 200 from revoke);
+  elsewhere a plain 4xx, valid JSON, or Prometheus text from GET /metrics;
 - dropped = 0: a well-framed request whose connection closed without any answer;
 - refused requests consume nothing: sentinel pairs (enduser and kanfang) logged in before
   the run, never sent in a mutated request, still refresh at the end; and "refusal probes"
@@ -671,6 +672,8 @@ def classify(case: Case, ans: c.Answer) -> str | None:
         return None
     if 400 <= ans.status < 500:
         return None
+    if path == "/metrics" and ans.status == 200 and (ans.header("Content-Type") or "").startswith("text/plain"):
+        return None  # Prometheus text
     try:
         ans.json()
         return None
