@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every reliability campaign with reduced counts: a smoke check (about 5 minutes on
+# Runs every reliability campaign with reduced counts: a smoke check (about 8 minutes on
 # 2 cores). The full campaigns and their figures: docs/RELIABILITY.md.
 #
 #   Campaigns/run-all.sh                       # SQLite, fresh temporary stores
@@ -30,7 +30,7 @@ run crash --sessions 300 --kills 3
 run fuzz --requests 3000
 run leaks
 run enumeration --attempts 100 --warmup 4
-run soak --minutes 1 --warmup-minutes 0.25 --interval 5
+run soak --minutes 2.5 --warmup-minutes 1.5 --interval 5
 
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "run-all: FAILED: ${failed[*]}" >&2
