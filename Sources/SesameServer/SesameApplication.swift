@@ -19,6 +19,7 @@ public enum SesameApplication {
     ///   serves it; it should be the one whose metrics `service` records into.
     public static func router(service: TokenService, limits: HTTPLimits, telemetry: Telemetry? = nil) -> Router<SesameRequestContext> {
         let router = Router(context: SesameRequestContext.self)
+        router.add(middleware: ConnectionHeaderMiddleware())
         router.add(middleware: RequestIDMiddleware())
         if let telemetry {
             router.add(middleware: MetricsMiddleware(metrics: telemetry.metrics))

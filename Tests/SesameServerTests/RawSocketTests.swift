@@ -16,6 +16,21 @@ import Testing
         #expect(!server.stderr.contains("error"), "\(server.stderr)")
     }
 
+    /// Answers on a connection that will carry no further request say `Connection: close`: the
+    /// client asked to close, or asked to upgrade (SwiftNIO stops reading such a connection, so
+    /// a client reusing it would wait for the idle timeout; found by the fuzz campaign).
+    @Test func answersThatEndTheConnectionSaySo() async throws {
+        try await Self.withServer { port in
+            let upgrade = try RawHTTP.exchange(
+                port: port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n",
+                timeout: .seconds(2))
+            #expect(upgrade.hasPrefix("HTTP/1.1 200"), "\(upgrade)")
+            #expect(upgrade.lowercased().contains("connection: close"), "\(upgrade)")
+            let close = try RawHTTP.exchange(port: port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(close.lowercased().contains("connection: close"), "\(close)")
+        }
+    }
+
     @Test func brokenChunkedBodiesAreBadRequestsNotServerErrors() async throws {
         try await Self.withServer { port in
             for (path, key) in [("/v2/enduser/enduserapi/refreshToken", "code"), ("/v2/Authorization/RefreshToken", "state")] {
