@@ -89,7 +89,7 @@ public final class ClientLimiter: Sendable {
 
     func key(_ kind: Kind, _ client: String?) -> Key? {
         guard let client, let bytes = IPAddressRange.bytes(of: client) else { return nil }
-        if limits.exempt.contains(where: { $0.contains(client) }) { return nil }
+        if limits.exempt.contains(where: { $0.contains(bytes: bytes) }) { return nil }
         return Key(kind: kind, client: bytes.count == 16 ? Array(bytes[0..<8]) : bytes)
     }
 }

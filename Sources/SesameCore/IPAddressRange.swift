@@ -31,8 +31,13 @@ public struct IPAddressRange: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether `address` (text) lies in the block.
     public func contains(_ address: String) -> Bool {
-        guard let bytes = IPAddressRange.bytes(of: address), bytes.count == network.count else { return false }
-        return IPAddressRange.masked(bytes, to: prefixLength) == network
+        guard let bytes = IPAddressRange.bytes(of: address) else { return false }
+        return contains(bytes: bytes)
+    }
+
+    /// Whether the address with these 4 or 16 bytes (as ``bytes(of:)`` gives) lies in the block.
+    public func contains(bytes: [UInt8]) -> Bool {
+        bytes.count == network.count && IPAddressRange.masked(bytes, to: prefixLength) == network
     }
 
     public var description: String {
