@@ -244,6 +244,19 @@ public struct TokenService: Sendable {
         }
     }
 
+    /// Counts a refresh of `client` against its per-address limit, or throws
+    /// ``SesameError/Code/rateLimited`` (counted in the refresh metrics) without counting it.
+    /// ``refresh(_:dialect:clientID:clearing:from:)`` calls it; a dialect that checks more
+    /// before rotating (kanfang's password) calls it first and passes no address to `refresh`.
+    public func admitRefresh(from client: String?, dialect: Dialect) throws {
+        do {
+            try limiter.admitRefresh(from: client)
+        } catch {
+            metrics.refresh(dialect, outcome: "rate-limited")
+            throw error
+        }
+    }
+
     /// Rotates the presented credential's refresh token and returns the new pair.
     ///
     /// Inside the grace window the same successor comes back; after it, a used refresh token
@@ -256,14 +269,9 @@ public struct TokenService: Sendable {
         _ credential: RefreshCredential, dialect: Dialect, clientID: String? = nil, clearing key: LoginAttemptKey? = nil,
         from client: String? = nil
     ) async throws -> TokenPair {
+        try admitRefresh(from: client, dialect: dialect)
         var outcome = "rejected"
         defer { metrics.refresh(dialect, outcome: outcome) }
-        do {
-            try limiter.admitRefresh(from: client)
-        } catch {
-            outcome = "rate-limited"
-            throw error
-        }
         let now = clock.unixNow()
         let tokenHash: [UInt8]
         let binding: [UInt8]

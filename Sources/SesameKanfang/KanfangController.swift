@@ -65,7 +65,7 @@ public struct KanfangController: Sendable {
         let params = try await RequestParameters.read(from: request, bodyLimit: limits.maxBodyBytes)
         // Counted before the password check, so that a refused refresh leaves no claimed
         // lockout slot behind; the rotation below then passes no address.
-        try service.limiter.admitRefresh(from: client)
+        try service.admitRefresh(from: client, dialect: .kanfang)
         guard let token = Self.authorization(request, params) else {
             return KanfangEnvelope.failure(.tokenRefreshFailed, "token refresh failed")
         }

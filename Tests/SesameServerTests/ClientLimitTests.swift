@@ -64,6 +64,11 @@ import Testing
                 .get, "/v2/Authorization/RefreshToken",
                 query: [("Authorization", kanfang), ("authKey", h.username), ("authValue", h.password)])
             #expect(k.state == 403)
+            // Both refusals are counted, kanfang's too (it is admitted before its password check).
+            let metrics = try await c.send(.get, "/metrics").text
+            for dialect in ["enduser", "kanfang"] {
+                #expect(TelemetryTests.sample(metrics, "sesame_refreshes_total", ["dialect": dialect, "outcome": "rate-limited"]) == 1)
+            }
             h.clock.advance(by: 60)
             // The refused refresh did not rotate: the same token still works, and so does kanfang's.
             #expect(try await c.send(.put, Enduser.base + "refreshToken", form: [("refreshToken", token)]).code == 200)
