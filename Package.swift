@@ -130,10 +130,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The `sesame` command line.
+        // mallopt(M_ARENA_MAX) for the executable: a macro Swift does not import.
+        .target(name: "CSesameMalloc"),
         .executableTarget(
             name: "sesame",
             dependencies: [
-                "SesameCore", "SesameSQLite", "SesameServer", "SesameTelemetry",
+                "CSesameMalloc", "SesameCore", "SesameSQLite", "SesameServer", "SesameTelemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
