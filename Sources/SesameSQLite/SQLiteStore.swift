@@ -3,11 +3,15 @@ import GRDB
 import SesameCore
 import Synchronization
 
-/// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so that every
-/// acknowledged write survives `kill -9` and power loss.
+/// The embedded store: one SQLite file in WAL mode, where every acknowledged write survives
+/// `kill -9` and power loss.
 ///
 /// Writes go through GRDB's single writer connection, each in one IMMEDIATE transaction;
-/// reads run concurrently on the pool's reader connections.
+/// reads run concurrently on the pool's reader connections. A write returns only once the WAL
+/// holding its commit is on disk: the writer commits with `synchronous=NORMAL` and the
+/// ``WALSynchronizer`` flushes the WAL with `fdatasync` on its own queue, so one flush serves
+/// every transaction committed while the previous one ran (the guarantee of
+/// `synchronous=FULL`, without the writer idling through each flush).
 ///
 /// With a key-encryption key, the private signing keys, the `secrets` table and the domain
 /// secrets are sealed at rest (``SecretSealer``); rows written in clear before are sealed when
@@ -26,6 +30,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     var sealer: SecretSealer { sealerBox.withLock { $0 } }
     /// Batches concurrent rotations into one commit.
     private let rotations: RotationGroupCommit
+    /// Makes commits durable (flushes the WAL) before writes return.
+    private let wal: WALSynchronizer
 
     /// Opens (creating if needed) the database at `path`, and runs pending migrations.
     ///
@@ -55,13 +61,15 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         let pool = try DatabasePool(path: path, configuration: configuration)
         self.pool = pool
         self.path = path
-        self.rotations = RotationGroupCommit(pool: pool)
-        // FULL makes every commit fsync the WAL, so an acknowledged write survives power loss,
-        // not only a crash of the process. It must be set on the writer connection *after*
-        // the pool opened it: GRDB's WAL setup sets NORMAL, which loses the last commits on
-        // power loss. Only the writer connection commits, and it lives as long as the pool.
+        let wal = WALSynchronizer(databasePath: path)
+        self.wal = wal
+        self.rotations = RotationGroupCommit(pool: pool, synchronizer: wal)
+        // NORMAL: a commit does not fsync the WAL itself; every write path waits for the
+        // WALSynchronizer's flush instead (see the type's documentation), which gives each
+        // acknowledged write the durability of FULL. Only the writer connection commits, and
+        // it lives as long as the pool.
         let synchronous = try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // The writer touches a few random pages of the token indexes per rotation: a 16 MiB
             // page cache (instead of 2 MiB) keeps their upper levels and the hot leaves in
             // memory. Checkpoints run inside a commit, so they are spaced out to 4,000 WAL pages
@@ -71,8 +79,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
             return try Int.fetchOne(db, sql: "PRAGMA synchronous")
         }
-        guard synchronous == 2 else {
-            throw DatabaseError(message: "could not set PRAGMA synchronous = FULL")
+        guard synchronous == 1 else {
+            throw DatabaseError(message: "could not set PRAGMA synchronous = NORMAL")
         }
         try SQLiteSchema.migrator.migrate(pool)
         let sealer = SecretSealer(kek: kek)
@@ -91,7 +99,20 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         } else {
             rowsSealedAtOpen = 0
         }
+        // Migrations and sealing committed above: on disk before the store is used.
+        try wal.synchronizeBlocking()
     }
+
+    /// One write transaction on the writer connection, returned once it is on disk.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if let failure = wal.failure { throw failure }
+        let value = try await pool.write(updates)
+        try await wal.synchronize()
+        return value
+    }
+
+    /// What the WAL synchronizer did so far (flushes, writes they released).
+    public var walStatistics: WALFlushStatistics { wal.statistics }
 
     /// Rewrites every secret row `to` seals; rows in clear only when `onlyClear`.
     static func reseal(_ db: Database, from: SecretSealer, to: SecretSealer, onlyClear: Bool) throws -> Int {
@@ -129,7 +150,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func reseal(with newKEK: KeyEncryptionKey) async throws -> Int {
         let from = sealer
         let to = SecretSealer(kek: newKEK)
-        let count = try await pool.write { db in try Self.reseal(db, from: from, to: to, onlyClear: false) }
+        let count = try await write { db in try Self.reseal(db, from: from, to: to, onlyClear: false) }
         sealerBox.withLock { $0 = to }
         return count
     }
@@ -137,6 +158,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     // MARK: Bootstrap
 
     public func ping() async throws {
+        // A store whose WAL could not be flushed accepts no more writes: it is not healthy.
+        if let failure = wal.failure { throw failure }
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
@@ -144,7 +167,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         let sealer = self.sealer
         let context = "secrets/\(name)"
         let fresh = try sealer.seal(make(), context: context)
-        return try await pool.write { db in
+        return try await write { db in
             try db.execute(
                 sql: "INSERT INTO secrets (name, value, kek_id) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
                 arguments: [name, Data(fresh.stored), fresh.kekID])
@@ -171,7 +194,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func insertSigningKeyIfNoneActive(_ key: SigningKeyRecord) async throws {
         let sealed = try sealer.seal(text: key.privateKeyPEM, context: "signing_keys/\(key.kid)")
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at, kek_id)
@@ -183,7 +206,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func rotateSigningKey(to key: SigningKeyRecord, at now: Int64) async throws -> [String] {
         let sealed = try sealer.seal(text: key.privateKeyPEM, context: "signing_keys/\(key.kid)")
-        return try await pool.write { db in
+        return try await write { db in
             let retired = try String.fetchAll(db, sql: "SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY kid")
             try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", arguments: [now])
             try db.execute(
@@ -194,7 +217,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func retireSigningKey(kid: String, at now: Int64) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL", arguments: [now, kid])
             return db.changesCount == 1
         }
@@ -205,7 +228,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func createDomain(name: String, secret: String, at now: Int64) async throws -> UserDomain {
         let sealed = try sealer.seal(text: secret, context: "domains/\(name)")
         return try await mapErrors {
-            try await pool.write { db in
+            try await write { db in
                 try db.execute(
                     sql: "INSERT INTO domains (name, secret, enabled, created_at, secret_kek_id) VALUES (?, ?, 1, ?, ?)",
                     arguments: [name, sealed.stored, now, sealed.kekID])
@@ -216,16 +239,16 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func domain(named name: String) async throws -> UserDomain? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM domains WHERE name = ?", arguments: [name]).map { try self.domain($0) }
+            try Row.fetchOne(db, sql: Self.selectDomain + " WHERE name = ?", arguments: [name]).map { try self.domain($0) }
         }
     }
 
     public func domains() async throws -> [UserDomain] {
-        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM domains ORDER BY name").map { try self.domain($0) } }
+        try await pool.read { db in try Row.fetchAll(db, sql: Self.selectDomain + " ORDER BY name").map { try self.domain($0) } }
     }
 
     public func setDomainEnabled(name: String, enabled: Bool) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE domains SET enabled = ? WHERE name = ?", arguments: [enabled, name])
             return db.changesCount == 1
         }
@@ -235,7 +258,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func createUser(_ user: User) async throws {
         try await mapErrors {
-            try await pool.write { db in
+            try await write { db in
                 try db.execute(
                     sql: """
                         INSERT INTO users (uid, domain_id, email, phone, international_code, username, nickname,
@@ -252,7 +275,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func user(uid: String) async throws -> User? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE uid = ?", arguments: [uid]).map { Self.user($0) }
+            try Row.fetchOne(db, sql: Self.selectUser + " WHERE uid = ?", arguments: [uid]).map { Self.user($0) }
         }
     }
 
@@ -261,19 +284,19 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             let row: Row?
             switch identifier {
             case .email(let e):
-                row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE domain_id = ? AND email = ?", arguments: [domainID, e])
+                row = try Row.fetchOne(db, sql: Self.selectUser + " WHERE domain_id = ? AND email = ?", arguments: [domainID, e])
             case .phone(let code, let number):
                 row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM users WHERE domain_id = ? AND international_code = ? AND phone = ?",
+                    db, sql: Self.selectUser + " WHERE domain_id = ? AND international_code = ? AND phone = ?",
                     arguments: [domainID, code, number])
             case .username(let u):
-                row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE domain_id = ? AND username = ?", arguments: [domainID, u])
+                row = try Row.fetchOne(db, sql: Self.selectUser + " WHERE domain_id = ? AND username = ?", arguments: [domainID, u])
             case .anyOf(let key):
                 // User name first, then e-mail, then phone (any international code).
                 row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT * FROM users WHERE domain_id = ? AND (username = ? OR email = ? OR phone = ?)
+                        \(Self.selectUser) WHERE domain_id = ? AND (username = ? OR email = ? OR phone = ?)
                         ORDER BY CASE WHEN username = ? THEN 0 WHEN email = ? THEN 1 ELSE 2 END, registered_at
                         LIMIT 1
                         """,
@@ -287,15 +310,15 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         try await pool.read { db in
             if let domainID {
                 return try Row.fetchAll(
-                    db, sql: "SELECT * FROM users WHERE domain_id = ? ORDER BY registered_at, uid", arguments: [domainID]
+                    db, sql: Self.selectUser + " WHERE domain_id = ? ORDER BY registered_at, uid", arguments: [domainID]
                 ).map { Self.user($0) }
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY registered_at, uid").map { Self.user($0) }
+            return try Row.fetchAll(db, sql: Self.selectUser + " ORDER BY registered_at, uid").map { Self.user($0) }
         }
     }
 
     public func disableUser(uid: String, at now: Int64) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE users SET enabled = 0 WHERE uid = ?", arguments: [uid])
             guard db.changesCount == 1 else { return false }
             try db.execute(
@@ -306,13 +329,13 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func updatePasswordHash(uid: String, hash: String) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE users SET password_hash = ? WHERE uid = ?", arguments: [hash, uid])
         }
     }
 
     public func setUserEnabled(uid: String) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE users SET enabled = 1 WHERE uid = ?", arguments: [uid])
             return db.changesCount == 1
         }
@@ -322,7 +345,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func createClient(_ client: OAuthClient) async throws {
         try await mapErrors {
-            try await pool.write { db in
+            try await write { db in
                 try db.execute(
                     sql: "INSERT INTO clients (client_id, domain_id, secret_hash, created_at) VALUES (?, ?, ?, ?)",
                     arguments: [client.id, client.domainID, client.secretHash, client.createdAt])
@@ -347,7 +370,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func removeClient(id: String, at now: Int64) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM clients WHERE client_id = ?", arguments: [id])
             guard db.changesCount == 1 else { return false }
             try db.execute(
@@ -365,7 +388,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func beginLoginAttempt(
         _ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64
     ) async throws -> LoginAttemptSlot {
-        try await pool.write { db in
+        try await write { db in
             let row = try Row.fetchOne(
                 db, sql: "SELECT failures, locked_until, updated_at FROM login_failures WHERE domain_id = ? AND identifier = ?",
                 arguments: [key.domainID, key.identifier])
@@ -396,7 +419,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func recordLoginFailure(
         _ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64
     ) async throws {
-        try await pool.write { db in
+        try await write { db in
             if attempt >= threshold {
                 try db.execute(
                     sql: "UPDATE login_failures SET locked_until = ? WHERE domain_id = ? AND identifier = ?",
@@ -408,7 +431,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func clearLoginFailures(_ key: LoginAttemptKey) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "DELETE FROM login_failures WHERE domain_id = ? AND identifier = ?", arguments: [key.domainID, key.identifier])
         }
@@ -417,7 +440,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     // MARK: Sessions
 
     public func createSession(_ session: Session, firstToken: RefreshTokenRecord, clearing key: LoginAttemptKey?) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO sessions (id, uid, dialect, client_id, created_at, absolute_expires_at)
@@ -445,7 +468,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func rotate(
         _ request: RotationRequest, decide: @escaping @Sendable (RotationInput) -> RotationDecision
     ) async throws -> RotationResult {
-        try await rotations.rotate { db in try self.applyRotation(db, request, decide: decide) }
+        if let failure = wal.failure { throw failure }
+        return try await rotations.rotate { db in try self.applyRotation(db, request, decide: decide) }
     }
 
     /// What the rotation group commit did so far (transactions, rotations, the largest batch,
@@ -465,8 +489,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         let row = try Row.fetchOne(
             db.cachedStatement(sql: Self.stateSelect + " WHERE t.token_hash = ?"), arguments: [Data(request.tokenHash)])
         guard let row else { return .notFound }
-        let token = Self.token(row, prefix: "t_")
-        let state = try self.state(row)
+        let token = Self.token(row)
+        let state = try self.state(row, at: Self.stateAfterToken)
         switch decide(RotationInput(token: token, state: state)) {
         case .rotate(let expiresAt):
             try db.cachedStatement(
@@ -484,9 +508,9 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         case .replay:
             guard let hash = token.successorHash,
                 let successorRow = try Row.fetchOne(
-                    db, sql: "SELECT * FROM refresh_tokens WHERE token_hash = ?", arguments: [Data(hash)])
+                    db.cachedStatement(sql: Self.selectToken + " WHERE token_hash = ?"), arguments: [Data(hash)])
             else { return .rejected(reason: "successor-missing") }
-            return .replayed(state, successor: Self.token(successorRow, prefix: ""))
+            return .replayed(state, successor: Self.token(successorRow))
         case .revokeSession(let reason):
             try db.execute(
                 sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
@@ -501,15 +525,15 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func refreshToken(id: String, sessionID: String) async throws -> RefreshTokenRecord? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE id = ? AND session_id = ?", arguments: [id, sessionID])
-                .map { Self.token($0, prefix: "") }
+            try Row.fetchOne(db, sql: Self.selectToken + " WHERE id = ? AND session_id = ?", arguments: [id, sessionID])
+                .map { Self.token($0) }
         }
     }
 
     public func refreshToken(hash: [UInt8]) async throws -> RefreshTokenRecord? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE token_hash = ?", arguments: [Data(hash)])
-                .map { Self.token($0, prefix: "") }
+            try Row.fetchOne(db.cachedStatement(sql: Self.selectToken + " WHERE token_hash = ?"), arguments: [Data(hash)])
+                .map { Self.token($0) }
         }
     }
 
@@ -522,12 +546,12 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState? {
         try await pool.read { db in
             try Row.fetchOne(db.cachedStatement(sql: Self.stateSelect + " WHERE t.token_hash = ?"), arguments: [Data(refreshTokenHash)])
-                .map { try self.state($0) }
+                .map { try self.state($0, at: Self.stateAfterToken) }
         }
     }
 
     public func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
                 arguments: [now, reason, id])
@@ -543,11 +567,11 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             let rows: [Row]
             if let uid {
                 rows = try Row.fetchAll(
-                    db, sql: "SELECT * FROM sessions WHERE uid = ? ORDER BY created_at DESC, id LIMIT ?", arguments: [uid, limit])
+                    db, sql: Self.selectSession + " WHERE uid = ? ORDER BY created_at DESC, id LIMIT ?", arguments: [uid, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM sessions ORDER BY created_at DESC, id LIMIT ?", arguments: [limit])
+                rows = try Row.fetchAll(db, sql: Self.selectSession + " ORDER BY created_at DESC, id LIMIT ?", arguments: [limit])
             }
-            return rows.map { Self.session($0, prefix: "") }
+            return rows.map { Self.session($0) }
         }
     }
 
@@ -561,7 +585,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         func batches(_ sql: String, _ arguments: StatementArguments) async throws -> Int {
             var total = 0
             while true {
-                let deleted = try await pool.write { db in
+                let deleted = try await write { db in
                     try db.execute(sql: sql, arguments: arguments)
                     return db.changesCount
                 }
@@ -596,7 +620,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     // MARK: Audit
 
     public func recordAudit(_ event: AuditEvent) async throws {
-        try await pool.write { db in try Self.audit(db, event) }
+        try await write { db in try Self.audit(db, event) }
     }
 
     public func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] {
@@ -622,7 +646,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func deleteAuditEvents(before cutoff: Int64) async throws -> Int {
         var total = 0
         while true {
-            let deleted = try await pool.write { db in
+            let deleted = try await write { db in
                 try db.execute(
                     sql: "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT \(Self.sweepBatch))",
                     arguments: [cutoff])
@@ -642,73 +666,93 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 // MARK: - Row mapping
 
 extension SQLiteStore {
-    /// A refresh token with its session, user and domain, columns prefixed to stay apart.
+    // Reads of tokens, sessions, users and domains name their columns and decode them by
+    // position: the column lists below are the one layout both the SQL and the decoders
+    // follow. Decoding by name costs a case-insensitive search per column, which the writer
+    // paid about thirty times per rotation and `userInfo` as many times per call.
+
+    static let tokenColumns = ["token_hash", "id", "session_id", "issued_at", "expires_at", "rotated_at", "successor_hash"]
+    static let sessionColumns = [
+        "id", "uid", "dialect", "client_id", "created_at", "absolute_expires_at", "revoked_at", "revoke_reason",
+    ]
+    static let userColumns = [
+        "uid", "domain_id", "email", "phone", "international_code", "username", "nickname", "password_hash", "enabled",
+        "registered_at", "last_login_at",
+    ]
+    static let domainColumns = ["id", "name", "secret", "secret_kek_id", "enabled", "created_at"]
+
+    /// `t.a, t.b, …` (or `a, b, …` without an alias).
+    static func list(_ columns: [String], _ alias: String? = nil) -> String {
+        columns.map { column in alias.map { "\($0).\(column)" } ?? column }.joined(separator: ", ")
+    }
+
+    static let selectToken = "SELECT \(list(tokenColumns)) FROM refresh_tokens"
+    static let selectSession = "SELECT \(list(sessionColumns)) FROM sessions"
+    static let selectUser = "SELECT \(list(userColumns)) FROM users"
+    static let selectDomain = "SELECT \(list(domainColumns)) FROM domains"
+
+    /// Session, user and domain columns, in the order ``state(_:at:)`` reads them.
+    static let stateColumns = "\(list(sessionColumns, "s")), \(list(userColumns, "u")), \(list(domainColumns, "d"))"
+
+    /// A refresh token (``token(_:at:)`` at 0) with its session state (``state(_:at:)`` after
+    /// the token's columns).
     static let stateSelect = """
-        SELECT t.token_hash AS t_token_hash, t.id AS t_id, t.session_id AS t_session_id, t.issued_at AS t_issued_at,
-               t.expires_at AS t_expires_at, t.rotated_at AS t_rotated_at, t.successor_hash AS t_successor_hash,
-               \(sessionColumns)
+        SELECT \(list(tokenColumns, "t")), \(stateColumns)
         FROM refresh_tokens t
         JOIN sessions s ON s.id = t.session_id
         JOIN users u ON u.uid = s.uid
         JOIN domains d ON d.id = u.domain_id
         """
+    static let stateAfterToken = tokenColumns.count
 
+    /// A session's state (``state(_:at:)`` at 0).
     static let sessionSelect = """
-        SELECT \(sessionColumns)
+        SELECT \(stateColumns)
         FROM sessions s
         JOIN users u ON u.uid = s.uid
         JOIN domains d ON d.id = u.domain_id
         """
 
-    static let sessionColumns = """
-        s.id AS s_id, s.uid AS s_uid, s.dialect AS s_dialect, s.client_id AS s_client_id, s.created_at AS s_created_at,
-               s.absolute_expires_at AS s_absolute_expires_at, s.revoked_at AS s_revoked_at, s.revoke_reason AS s_revoke_reason,
-               u.uid AS u_uid, u.domain_id AS u_domain_id, u.email AS u_email, u.phone AS u_phone,
-               u.international_code AS u_international_code, u.username AS u_username, u.nickname AS u_nickname,
-               u.password_hash AS u_password_hash, u.enabled AS u_enabled, u.registered_at AS u_registered_at,
-               u.last_login_at AS u_last_login_at,
-               d.id AS d_id, d.name AS d_name, d.secret AS d_secret, d.secret_kek_id AS d_secret_kek_id, d.enabled AS d_enabled,
-               d.created_at AS d_created_at
-        """
-
-    func domain(_ row: Row) throws -> UserDomain { try domain(row, prefix: "") }
-
-    /// A domain row, its secret opened with the store's KEK.
-    func domain(_ row: Row, prefix p: String) throws -> UserDomain {
-        let name: String = row[p + "name"]
-        let secret = try sealer.open(text: row[p + "secret"], kekID: row[p + "secret_kek_id"], context: "domains/\(name)")
-        return UserDomain(id: row[p + "id"], name: name, secret: secret, enabled: row[p + "enabled"], createdAt: row[p + "created_at"])
+    /// A domain row from `offset` on (``domainColumns``), its secret opened with the store's KEK.
+    func domain(_ row: Row, at o: Int = 0) throws -> UserDomain {
+        let name: String = row[o + 1]
+        let secret = try sealer.open(text: row[o + 2], kekID: row[o + 3], context: "domains/\(name)")
+        return UserDomain(id: row[o], name: name, secret: secret, enabled: row[o + 4], createdAt: row[o + 5])
     }
 
     static func client(_ row: Row) -> OAuthClient {
         OAuthClient(id: row["client_id"], domainID: row["domain_id"], secretHash: row["secret_hash"], createdAt: row["created_at"])
     }
 
-    static func user(_ row: Row, prefix p: String = "") -> User {
+    /// A user from `offset` on (``userColumns``).
+    static func user(_ row: Row, at o: Int = 0) -> User {
         User(
-            uid: row[p + "uid"], domainID: row[p + "domain_id"], email: row[p + "email"], phone: row[p + "phone"],
-            internationalCode: row[p + "international_code"], username: row[p + "username"], nickname: row[p + "nickname"],
-            passwordHash: row[p + "password_hash"], enabled: row[p + "enabled"], registeredAt: row[p + "registered_at"],
-            lastLoginAt: row[p + "last_login_at"])
+            uid: row[o], domainID: row[o + 1], email: row[o + 2], phone: row[o + 3], internationalCode: row[o + 4],
+            username: row[o + 5], nickname: row[o + 6], passwordHash: row[o + 7], enabled: row[o + 8], registeredAt: row[o + 9],
+            lastLoginAt: row[o + 10])
     }
 
-    static func session(_ row: Row, prefix p: String) -> Session {
+    /// A session from `offset` on (``sessionColumns``).
+    static func session(_ row: Row, at o: Int = 0) -> Session {
         Session(
-            id: row[p + "id"], uid: row[p + "uid"], dialect: Dialect(rawValue: row[p + "dialect"]) ?? .enduser,
-            clientID: row[p + "client_id"], createdAt: row[p + "created_at"], absoluteExpiresAt: row[p + "absolute_expires_at"],
-            revokedAt: row[p + "revoked_at"], revokeReason: row[p + "revoke_reason"])
+            id: row[o], uid: row[o + 1], dialect: Dialect(rawValue: row[o + 2]) ?? .enduser, clientID: row[o + 3],
+            createdAt: row[o + 4], absoluteExpiresAt: row[o + 5], revokedAt: row[o + 6], revokeReason: row[o + 7])
     }
 
-    func state(_ row: Row) throws -> SessionState {
-        SessionState(session: Self.session(row, prefix: "s_"), user: Self.user(row, prefix: "u_"), domain: try domain(row, prefix: "d_"))
+    /// Session, user and domain from `offset` on (``stateColumns``).
+    func state(_ row: Row, at o: Int = 0) throws -> SessionState {
+        let user = o + Self.sessionColumns.count
+        return SessionState(
+            session: Self.session(row, at: o), user: Self.user(row, at: user), domain: try domain(row, at: user + Self.userColumns.count))
     }
 
-    static func token(_ row: Row, prefix p: String) -> RefreshTokenRecord {
-        let hash: Data = row[p + "token_hash"]
-        let successor: Data? = row[p + "successor_hash"]
+    /// A refresh token from `offset` on (``tokenColumns``).
+    static func token(_ row: Row, at o: Int = 0) -> RefreshTokenRecord {
+        let hash: Data = row[o]
+        let successor: Data? = row[o + 6]
         return RefreshTokenRecord(
-            id: row[p + "id"], tokenHash: Array(hash), sessionID: row[p + "session_id"], issuedAt: row[p + "issued_at"],
-            expiresAt: row[p + "expires_at"], rotatedAt: row[p + "rotated_at"], successorHash: successor.map { Array($0) })
+            id: row[o + 1], tokenHash: Array(hash), sessionID: row[o + 2], issuedAt: row[o + 3], expiresAt: row[o + 4],
+            rotatedAt: row[o + 5], successorHash: successor.map { Array($0) })
     }
 
     static func insert(_ db: Database, _ token: RefreshTokenRecord) throws {
@@ -725,9 +769,8 @@ extension SQLiteStore {
     }
 
     static func audit(_ db: Database, _ event: AuditEvent) throws {
-        try db.execute(
-            sql: "INSERT INTO audit_events (at, kind, uid, session_id, detail) VALUES (?, ?, ?, ?, ?)",
-            arguments: [event.at, event.kind, event.uid, event.sessionID, event.detail])
+        try db.cachedStatement(sql: "INSERT INTO audit_events (at, kind, uid, session_id, detail) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [event.at, event.kind, event.uid, event.sessionID, event.detail])
     }
 
     /// Turns constraint violations into ``SesameError``s that name the rule, not the SQL.
