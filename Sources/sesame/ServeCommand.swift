@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSesameMalloc
 import Foundation
 import Hummingbird
 import Logging
@@ -51,6 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
                     metadata: [
                         "database": "\(settings.database)", "signing_kid": "\(service.keys.activeKid)",
                         "kek": "\(settings.kek.map { $0.id } ?? "none")",
+                        // CSesameMalloc caps glibc's arenas unless MALLOC_ARENA_MAX is set.
+                        "malloc_arenas": "\(sesame_malloc_arenas_capped() != 0 ? "\(SESAME_MALLOC_ARENA_MAX)" : "default")",
                     ])
 
                 let demoSeed = demo ? try await DemoSeed.ensure(service: service) : nil

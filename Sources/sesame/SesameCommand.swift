@@ -25,13 +25,6 @@ struct SesameCommand: AsyncParsableCommand {
             KEKCommand.self, AuditCommand.self, ConfigCommand.self,
         ]
     )
-
-    /// Caps malloc's arenas (``MallocArenas``) before the first thread starts, then runs the
-    /// command line as usual.
-    static func main() async {
-        MallocArenas.cap()
-        await main(nil)
-    }
 }
 
 /// The help lines generated from ``ServerSettings/settings``, so that `--help` cannot drift

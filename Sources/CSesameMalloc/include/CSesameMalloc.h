@@ -1,9 +1,12 @@
 #ifndef C_SESAME_MALLOC_H
 #define C_SESAME_MALLOC_H
 
-/// Caps the C library's malloc arenas at `maximum` when the C library has them (glibc), and
-/// returns whether it did. Swift cannot call mallopt with M_ARENA_MAX itself: the macro is
-/// negative, and Swift does not import it.
-int sesame_cap_malloc_arenas(int maximum);
+/// The most malloc arenas the `sesame` executable lets glibc create, unless the environment
+/// sets MALLOC_ARENA_MAX (see CSesameMalloc.c).
+#define SESAME_MALLOC_ARENA_MAX 2
+
+/// Whether the cap was applied when the executable loaded (0 elsewhere than glibc, or when
+/// MALLOC_ARENA_MAX was set).
+int sesame_malloc_arenas_capped(void);
 
 #endif
