@@ -35,7 +35,10 @@ public enum SesameApplication {
                 try await service.store.ping()
                 return JSONResponse.make(["status": "ok"])
             } catch {
-                service.logger.error("health check: store unreachable", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                var metadata: Logger.Metadata = ["error": "\(String(reflecting: type(of: error)))"]
+                // The store's own unavailability reasons (a failed WAL flush) name no secret.
+                if let error = error as? SesameError, error.code == .unavailable { metadata["reason"] = "\(error.message)" }
+                service.logger.error("health check: store unreachable", metadata: metadata)
                 return JSONResponse.make(["status": "store unreachable"], status: .serviceUnavailable)
             }
         }
