@@ -213,6 +213,7 @@ let package = Package(
         .testTarget(
             name: "SesameServerTests",
             dependencies: ["SesameCore", "SesameHTTP", "SesameSQLite", "SesamePostgres", "SesameServer", "SesameTelemetry", "sesame", "SesameTestSupport",
+                "SesameEnduser", "SesameKanfang", "SesameOAuth", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

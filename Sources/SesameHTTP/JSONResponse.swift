@@ -1,13 +1,11 @@
-import Foundation
 import Hummingbird
+import NIOCore
 
 /// Builds JSON responses.
 public enum JSONResponse {
-    private static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        return e
-    }()
+    /// Foundation's `JSONEncoder` output with `[.withoutEscapingSlashes, .sortedKeys]`, written
+    /// straight into the body's buffer.
+    private static let encoder = SortedKeysJSONEncoder()
 
     /// A response with `value` encoded as JSON.
     ///
@@ -16,12 +14,12 @@ public enum JSONResponse {
     public static func make(
         _ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], cacheControl: String = "no-store"
     ) -> Response {
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        let body = (try? encoder.encode(value)) ?? ByteBuffer(string: "{}")
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         // Answers carry tokens and account data: no cache may keep them (RFC 6749 §5.1).
         fields[.cacheControl] = cacheControl
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: body))
     }
 }
 
