@@ -10,7 +10,8 @@ import SesameSQLite
 /// The pieces of a refresh and a `userInfo` call, one at a time: JWT sign and verify (ES256),
 /// refresh-token hashing and successor derivation, one rotation against a real SQLite store
 /// (WAL, synchronous=FULL: every iteration is fsync'd), 64 concurrent rotations (group
-/// commit), and the enduser envelope's JSON encoding.
+/// commit), and the enduser envelopes' JSON encoding (Foundation's encoder against
+/// `SortedKeysJSONEncoder` on the `userInfo` answer).
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
@@ -94,6 +95,74 @@ let benchmarks: @Sendable () -> Void = {
     } setup: {
         try await Fixture.prepare()
     }
+
+    Benchmark("userInfo envelope, Foundation JSONEncoder (sortedKeys)") { benchmark in
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        let envelope = UserInfoEnvelopeShape.sample
+        for _ in benchmark.scaledIterations {
+            blackHole(try encoder.encode(envelope))
+        }
+    }
+
+    Benchmark("userInfo envelope, SortedKeysJSONEncoder") { benchmark in
+        let encoder = SortedKeysJSONEncoder()
+        let envelope = UserInfoEnvelopeShape.sample
+        for _ in benchmark.scaledIterations {
+            blackHole(try encoder.encode(envelope))
+        }
+    }
+}
+
+/// The shape of enduser's `userInfo` answer (`EnduserEnvelope<EnduserUserInfo>`, both internal
+/// to SesameEnduser): the envelope writes `data` and `extMsg` itself, `extMsg` as `null`.
+struct UserInfoEnvelopeShape: Encodable, Sendable {
+    struct UserInfo: Encodable, Sendable {
+        var uid = "u_8Kq2ZxR4mWc7TnYb3LpQ"
+        var email = "bench@example.com"
+        var phone = "13800138000"
+        var nikeName = "bench"
+        var status = 1
+        var registerTime: Int64 = 1_763_760_000_000
+        var registerTimeTs: Int64 = 1_763_760_000
+        var lastLoginTime: Int64 = 1_763_766_123_000
+        var lastLoginTimeTs: Int64 = 1_763_766_123
+        var lang = ""
+        var timezone = ""
+        var nationality = ""
+        var headimg = ""
+        var sex = ""
+        var signature = ""
+        var remark = ""
+        var address = ""
+        var city = ""
+        var province = ""
+        var logonMode = 0
+        var appleUserId = ""
+        var alipayUserId = ""
+        var facebookUserId = ""
+        var qqUserId = ""
+        var twitterUserId = ""
+        var wechatUnionId = ""
+        var wechatMiniprogramUserId = ""
+        var wechatOffiaccountUserId = ""
+    }
+
+    var code = 200
+    var msg = ""
+    var data = UserInfo()
+
+    enum CodingKeys: String, CodingKey { case code, msg, data, extMsg }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(msg, forKey: .msg)
+        try c.encode(data, forKey: .data)
+        try c.encodeNil(forKey: .extMsg)
+    }
+
+    static let sample = UserInfoEnvelopeShape()
 }
 
 /// The shape of enduser's refresh answer (`EnduserEnvelope<EnduserTokenPair>`).
