@@ -119,8 +119,8 @@ let package = Package(
         .target(
             name: "SesameServer",
             dependencies: [
-                "SesameCore", "SesameHTTP", "SesameEnduser", "SesameKanfang", "SesameOAuth", "SesameSQLite", "SesamePostgres",
-                "SesameTelemetry",
+                "CSesameMalloc", "SesameCore", "SesameHTTP", "SesameEnduser", "SesameKanfang", "SesameOAuth", "SesameSQLite",
+                "SesamePostgres", "SesameTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -130,7 +130,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The `sesame` command line.
-        // mallopt(M_ARENA_MAX) for the executable: a macro Swift does not import.
+        // glibc's malloc knobs (M_ARENA_MAX is a macro Swift does not import; malloc_trim).
         .target(name: "CSesameMalloc"),
         .executableTarget(
             name: "sesame",

@@ -1,4 +1,6 @@
-// Caps glibc's malloc arenas for the `sesame` executable.
+// Caps glibc's malloc arenas in every program that links this target (the `sesame`
+// executable, through SesameServer), and lets the server return freed heap memory
+// (MemoryTrimmer).
 //
 // glibc gives a thread that meets a locked arena a new one, up to eight per core, and returns
 // little of their memory to the system: a server whose event-loop, database and bcrypt threads
@@ -29,3 +31,11 @@ __attribute__((constructor)) static void sesame_cap_malloc_arenas(void) {
 }
 
 int sesame_malloc_arenas_capped(void) { return capped; }
+
+int sesame_malloc_trim(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}

@@ -24,6 +24,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var sweepInterval: Int64 = 3_600
     /// Seconds ended sessions and expired tokens are kept before a sweep deletes them.
     public var sweepRetention: Int64 = 86_400
+    /// Seconds between returns of freed heap memory to the system (``MemoryTrimmer``); 0 = off.
+    public var memoryTrimInterval: Int64 = 60
     /// PostgreSQL pool size and start-up wait.
     public var store = StoreFactory.Options()
     /// Seconds audit events are kept before a sweep deletes them; 0 keeps them for ever.
@@ -97,6 +99,9 @@ public struct ServerSettings: Sendable, Equatable {
         },
         seconds("SESAME_IDLE_TIMEOUT", default: 60, in: 1...3_600, "seconds before an idle connection is closed", \.idleTimeoutSeconds),
         seconds("SESAME_SWEEP_INTERVAL", default: 3_600, in: 0...86_400, "seconds between store sweeps; 0 = off", \.sweepInterval),
+        seconds(
+            "SESAME_MEMORY_TRIM_INTERVAL", default: 60, in: 0...86_400,
+            "seconds between returns of freed heap memory to the system (malloc_trim); 0 = off", \.memoryTrimInterval),
         seconds(
             "SESAME_SWEEP_RETENTION", default: 86_400, in: 0...31_536_000, "seconds ended sessions and expired tokens are kept",
             \.sweepRetention),

@@ -70,6 +70,9 @@ public enum SesameApplication {
                     service: service, interval: settings.sweepInterval, retention: settings.sweepRetention,
                     auditRetention: settings.auditRetention))
         }
+        if settings.memoryTrimInterval > 0 {
+            services.append(MemoryTrimmer(interval: settings.memoryTrimInterval))
+        }
         services.append(
             SigningKeyReloader(ring: service.keys, interval: service.configuration.signingKeyReloadInterval, logger: service.logger))
         return Application(

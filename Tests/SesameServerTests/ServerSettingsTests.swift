@@ -11,6 +11,7 @@ import Testing
         #expect(s.database == .sqlite(path: "./sesame-data/sesame.sqlite"))
         #expect(s.issuer == "http://127.0.0.1:8080")
         #expect(s.limits.maxBodyBytes == 65_536 && s.idleTimeoutSeconds == 60 && s.sweepInterval == 3_600)
+        #expect(s.memoryTrimInterval == 60)
     }
 
     @Test func environmentOverrides() throws {
@@ -18,7 +19,9 @@ import Testing
             "SESAME_DATABASE_URL": "sqlite:/var/lib/sesame/db.sqlite", "SESAME_HOST": "::1", "SESAME_PORT": "9000",
             "SESAME_MAX_BODY_BYTES": "2048", "SESAME_IDLE_TIMEOUT": "5", "SESAME_SWEEP_INTERVAL": "0",
             "SESAME_SWEEP_RETENTION": "10", "SESAME_LOG_LEVEL": "DEBUG", "SESAME_REFRESH_GRACE": "3",
+            "SESAME_MEMORY_TRIM_INTERVAL": "0",
         ])
+        #expect(s.memoryTrimInterval == 0)
         #expect(s.database == .sqlite(path: "/var/lib/sesame/db.sqlite"))
         #expect(s.issuer == "http://[::1]:9000")
         #expect(s.limits.maxBodyBytes == 2_048 && s.idleTimeoutSeconds == 5 && s.sweepInterval == 0 && s.sweepRetention == 10)
@@ -27,7 +30,7 @@ import Testing
 
     @Test(arguments: [
         ("SESAME_PORT", "70000"), ("SESAME_PORT", "x"), ("SESAME_MAX_BODY_BYTES", "10"), ("SESAME_IDLE_TIMEOUT", "0"),
-        ("SESAME_SWEEP_INTERVAL", "-1"), ("SESAME_LOG_LEVEL", "loud"), ("SESAME_DATABASE_URL", "mysql://x"),
+        ("SESAME_SWEEP_INTERVAL", "-1"), ("SESAME_MEMORY_TRIM_INTERVAL", "x"), ("SESAME_LOG_LEVEL", "loud"), ("SESAME_DATABASE_URL", "mysql://x"),
     ])
     func invalidValuesNameTheVariable(key: String, value: String) {
         #expect {

@@ -9,4 +9,9 @@
 /// MALLOC_ARENA_MAX was set).
 int sesame_malloc_arenas_capped(void);
 
+/// Returns the heap's free memory to the system (glibc's malloc_trim(0): free pages inside
+/// the arenas too, not only at their tops). Returns 1 when memory was released, 0 when none
+/// was or elsewhere than glibc.
+int sesame_malloc_trim(void);
+
 #endif
