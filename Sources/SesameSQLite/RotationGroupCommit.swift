@@ -13,14 +13,10 @@ import Synchronization
 /// being fsync'd, new rotations queue up for the next drain: the busier the store, the larger
 /// the batches, with no timer and no added latency when it is idle.
 ///
-/// The commit does not wait for the disk: the batch is handed to the store's
-/// ``WALSynchronizer``, and the writer goes on with the next batch while the WAL is flushed.
-///
 /// Invariants:
-/// - **No result before durability.** Every waiter is resumed after an `fdatasync` of the WAL
-///   that began after the COMMIT of the transaction its rotation ran in returned, or with that
-///   transaction's error when the commit failed — then nothing of the batch was written — or
-///   with the flush's error.
+/// - **No result before durability.** Every waiter is resumed after the COMMIT of the
+///   transaction its rotation ran in returned (`synchronous=FULL`: the WAL is fsync'd), or with
+///   that transaction's error when the commit failed — then nothing of the batch was written.
 /// - **Rotations of a batch run in queue order, one after another, on one connection**, each
 ///   seeing what the earlier ones wrote: two rotations of one token in a batch behave exactly
 ///   as two serial transactions (the second sees the token rotated and replays or rejects).
@@ -53,12 +49,10 @@ final class RotationGroupCommit: Sendable {
     /// The most rotations one transaction applies.
     let maximumBatch: Int
     private let pool: DatabasePool
-    private let synchronizer: WALSynchronizer
     private let state = Mutex(State())
 
-    init(pool: DatabasePool, synchronizer: WALSynchronizer, maximumBatch: Int = 256) {
+    init(pool: DatabasePool, maximumBatch: Int = 256) {
         self.pool = pool
-        self.synchronizer = synchronizer
         self.maximumBatch = maximumBatch
     }
 
@@ -91,7 +85,6 @@ final class RotationGroupCommit: Sendable {
         }
         var results: [Result<RotationResult, any Error>] = []
         results.reserveCapacity(batch.count)
-        var committed = false
         do {
             try db.inTransaction(.immediate) {
                 for pending in batch {
@@ -112,28 +105,13 @@ final class RotationGroupCommit: Sendable {
                 }
                 return .commit
             }
-            committed = true
         } catch {
             // The transaction did not commit: none of the batch is durable, whatever each
             // rotation's own outcome was.
             results = batch.map { _ in .failure(error) }
         }
-        if committed {
-            // Answered once the WAL holding the commit is on disk; meanwhile this writer is
-            // free for the next batch.
-            let answers = results
-            synchronizer.whenDurable { flushed in
-                for (pending, result) in zip(batch, answers) {
-                    switch flushed {
-                    case .success: pending.continuation.resume(with: result)
-                    case .failure(let error): pending.continuation.resume(throwing: error)
-                    }
-                }
-            }
-        } else {
-            for (pending, result) in zip(batch, results) {
-                pending.continuation.resume(with: result)
-            }
+        for (pending, result) in zip(batch, results) {
+            pending.continuation.resume(with: result)
         }
         let more = state.withLock { state in
             state.statistics.transactions += 1

@@ -3,15 +3,11 @@ import GRDB
 import SesameCore
 import Synchronization
 
-/// The embedded store: one SQLite file in WAL mode, where every acknowledged write survives
-/// `kill -9` and power loss.
+/// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so that every
+/// acknowledged write survives `kill -9` and power loss.
 ///
 /// Writes go through GRDB's single writer connection, each in one IMMEDIATE transaction;
-/// reads run concurrently on the pool's reader connections. A write returns only once the WAL
-/// holding its commit is on disk: the writer commits with `synchronous=NORMAL` and the
-/// ``WALSynchronizer`` flushes the WAL with `fdatasync` on its own queue, so one flush serves
-/// every transaction committed while the previous one ran (the guarantee of
-/// `synchronous=FULL`, without the writer idling through each flush).
+/// reads run concurrently on the pool's reader connections.
 ///
 /// With a key-encryption key, the private signing keys, the `secrets` table and the domain
 /// secrets are sealed at rest (``SecretSealer``); rows written in clear before are sealed when
@@ -30,8 +26,6 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     var sealer: SecretSealer { sealerBox.withLock { $0 } }
     /// Batches concurrent rotations into one commit.
     private let rotations: RotationGroupCommit
-    /// Makes commits durable (flushes the WAL) before writes return.
-    private let wal: WALSynchronizer
 
     /// Opens (creating if needed) the database at `path`, and runs pending migrations.
     ///
@@ -61,15 +55,13 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         let pool = try DatabasePool(path: path, configuration: configuration)
         self.pool = pool
         self.path = path
-        let wal = WALSynchronizer(databasePath: path)
-        self.wal = wal
-        self.rotations = RotationGroupCommit(pool: pool, synchronizer: wal)
-        // NORMAL: a commit does not fsync the WAL itself; every write path waits for the
-        // WALSynchronizer's flush instead (see the type's documentation), which gives each
-        // acknowledged write the durability of FULL. Only the writer connection commits, and
-        // it lives as long as the pool.
+        self.rotations = RotationGroupCommit(pool: pool)
+        // FULL makes every commit fsync the WAL, so an acknowledged write survives power loss,
+        // not only a crash of the process. It must be set on the writer connection *after*
+        // the pool opened it: GRDB's WAL setup sets NORMAL, which loses the last commits on
+        // power loss. Only the writer connection commits, and it lives as long as the pool.
         let synchronous = try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
             // The writer touches a few random pages of the token indexes per rotation: a 16 MiB
             // page cache (instead of 2 MiB) keeps their upper levels and the hot leaves in
             // memory. Checkpoints run inside a commit, so they are spaced out to 4,000 WAL pages
@@ -79,8 +71,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
             return try Int.fetchOne(db, sql: "PRAGMA synchronous")
         }
-        guard synchronous == 1 else {
-            throw DatabaseError(message: "could not set PRAGMA synchronous = NORMAL")
+        guard synchronous == 2 else {
+            throw DatabaseError(message: "could not set PRAGMA synchronous = FULL")
         }
         try SQLiteSchema.migrator.migrate(pool)
         let sealer = SecretSealer(kek: kek)
@@ -99,20 +91,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         } else {
             rowsSealedAtOpen = 0
         }
-        // Migrations and sealing committed above: on disk before the store is used.
-        try wal.synchronizeBlocking()
     }
-
-    /// One write transaction on the writer connection, returned once it is on disk.
-    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        if let failure = wal.failure { throw failure }
-        let value = try await pool.write(updates)
-        try await wal.synchronize()
-        return value
-    }
-
-    /// What the WAL synchronizer did so far (flushes, writes they released).
-    public var walStatistics: WALFlushStatistics { wal.statistics }
 
     /// Rewrites every secret row `to` seals; rows in clear only when `onlyClear`.
     static func reseal(_ db: Database, from: SecretSealer, to: SecretSealer, onlyClear: Bool) throws -> Int {
@@ -150,7 +129,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func reseal(with newKEK: KeyEncryptionKey) async throws -> Int {
         let from = sealer
         let to = SecretSealer(kek: newKEK)
-        let count = try await write { db in try Self.reseal(db, from: from, to: to, onlyClear: false) }
+        let count = try await pool.write { db in try Self.reseal(db, from: from, to: to, onlyClear: false) }
         sealerBox.withLock { $0 = to }
         return count
     }
@@ -158,8 +137,6 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     // MARK: Bootstrap
 
     public func ping() async throws {
-        // A store whose WAL could not be flushed accepts no more writes: it is not healthy.
-        if let failure = wal.failure { throw failure }
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
@@ -167,7 +144,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         let sealer = self.sealer
         let context = "secrets/\(name)"
         let fresh = try sealer.seal(make(), context: context)
-        return try await write { db in
+        return try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO secrets (name, value, kek_id) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
                 arguments: [name, Data(fresh.stored), fresh.kekID])
@@ -194,7 +171,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func insertSigningKeyIfNoneActive(_ key: SigningKeyRecord) async throws {
         let sealed = try sealer.seal(text: key.privateKeyPEM, context: "signing_keys/\(key.kid)")
-        try await write { db in
+        try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO signing_keys (kid, algorithm, private_key_pem, created_at, retired_at, kek_id)
@@ -206,7 +183,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func rotateSigningKey(to key: SigningKeyRecord, at now: Int64) async throws -> [String] {
         let sealed = try sealer.seal(text: key.privateKeyPEM, context: "signing_keys/\(key.kid)")
-        return try await write { db in
+        return try await pool.write { db in
             let retired = try String.fetchAll(db, sql: "SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY kid")
             try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", arguments: [now])
             try db.execute(
@@ -217,7 +194,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func retireSigningKey(kid: String, at now: Int64) async throws -> Bool {
-        try await write { db in
+        try await pool.write { db in
             try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL", arguments: [now, kid])
             return db.changesCount == 1
         }
@@ -228,7 +205,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func createDomain(name: String, secret: String, at now: Int64) async throws -> UserDomain {
         let sealed = try sealer.seal(text: secret, context: "domains/\(name)")
         return try await mapErrors {
-            try await write { db in
+            try await pool.write { db in
                 try db.execute(
                     sql: "INSERT INTO domains (name, secret, enabled, created_at, secret_kek_id) VALUES (?, ?, 1, ?, ?)",
                     arguments: [name, sealed.stored, now, sealed.kekID])
@@ -248,7 +225,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func setDomainEnabled(name: String, enabled: Bool) async throws -> Bool {
-        try await write { db in
+        try await pool.write { db in
             try db.execute(sql: "UPDATE domains SET enabled = ? WHERE name = ?", arguments: [enabled, name])
             return db.changesCount == 1
         }
@@ -258,7 +235,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func createUser(_ user: User) async throws {
         try await mapErrors {
-            try await write { db in
+            try await pool.write { db in
                 try db.execute(
                     sql: """
                         INSERT INTO users (uid, domain_id, email, phone, international_code, username, nickname,
@@ -318,7 +295,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func disableUser(uid: String, at now: Int64) async throws -> Bool {
-        try await write { db in
+        try await pool.write { db in
             try db.execute(sql: "UPDATE users SET enabled = 0 WHERE uid = ?", arguments: [uid])
             guard db.changesCount == 1 else { return false }
             try db.execute(
@@ -329,13 +306,13 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func updatePasswordHash(uid: String, hash: String) async throws {
-        try await write { db in
+        try await pool.write { db in
             try db.execute(sql: "UPDATE users SET password_hash = ? WHERE uid = ?", arguments: [hash, uid])
         }
     }
 
     public func setUserEnabled(uid: String) async throws -> Bool {
-        try await write { db in
+        try await pool.write { db in
             try db.execute(sql: "UPDATE users SET enabled = 1 WHERE uid = ?", arguments: [uid])
             return db.changesCount == 1
         }
@@ -345,7 +322,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     public func createClient(_ client: OAuthClient) async throws {
         try await mapErrors {
-            try await write { db in
+            try await pool.write { db in
                 try db.execute(
                     sql: "INSERT INTO clients (client_id, domain_id, secret_hash, created_at) VALUES (?, ?, ?, ?)",
                     arguments: [client.id, client.domainID, client.secretHash, client.createdAt])
@@ -370,7 +347,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func removeClient(id: String, at now: Int64) async throws -> Bool {
-        try await write { db in
+        try await pool.write { db in
             try db.execute(sql: "DELETE FROM clients WHERE client_id = ?", arguments: [id])
             guard db.changesCount == 1 else { return false }
             try db.execute(
@@ -388,7 +365,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func beginLoginAttempt(
         _ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64
     ) async throws -> LoginAttemptSlot {
-        try await write { db in
+        try await pool.write { db in
             let row = try Row.fetchOne(
                 db, sql: "SELECT failures, locked_until, updated_at FROM login_failures WHERE domain_id = ? AND identifier = ?",
                 arguments: [key.domainID, key.identifier])
@@ -419,7 +396,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func recordLoginFailure(
         _ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64
     ) async throws {
-        try await write { db in
+        try await pool.write { db in
             if attempt >= threshold {
                 try db.execute(
                     sql: "UPDATE login_failures SET locked_until = ? WHERE domain_id = ? AND identifier = ?",
@@ -431,7 +408,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func clearLoginFailures(_ key: LoginAttemptKey) async throws {
-        try await write { db in
+        try await pool.write { db in
             try db.execute(
                 sql: "DELETE FROM login_failures WHERE domain_id = ? AND identifier = ?", arguments: [key.domainID, key.identifier])
         }
@@ -440,7 +417,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     // MARK: Sessions
 
     public func createSession(_ session: Session, firstToken: RefreshTokenRecord, clearing key: LoginAttemptKey?) async throws {
-        try await write { db in
+        try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO sessions (id, uid, dialect, client_id, created_at, absolute_expires_at)
@@ -468,8 +445,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func rotate(
         _ request: RotationRequest, decide: @escaping @Sendable (RotationInput) -> RotationDecision
     ) async throws -> RotationResult {
-        if let failure = wal.failure { throw failure }
-        return try await rotations.rotate { db in try self.applyRotation(db, request, decide: decide) }
+        try await rotations.rotate { db in try self.applyRotation(db, request, decide: decide) }
     }
 
     /// What the rotation group commit did so far (transactions, rotations, the largest batch,
@@ -551,7 +527,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool {
-        try await write { db in
+        try await pool.write { db in
             try db.execute(
                 sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
                 arguments: [now, reason, id])
@@ -585,7 +561,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         func batches(_ sql: String, _ arguments: StatementArguments) async throws -> Int {
             var total = 0
             while true {
-                let deleted = try await write { db in
+                let deleted = try await pool.write { db in
                     try db.execute(sql: sql, arguments: arguments)
                     return db.changesCount
                 }
@@ -620,7 +596,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     // MARK: Audit
 
     public func recordAudit(_ event: AuditEvent) async throws {
-        try await write { db in try Self.audit(db, event) }
+        try await pool.write { db in try Self.audit(db, event) }
     }
 
     public func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] {
@@ -646,7 +622,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func deleteAuditEvents(before cutoff: Int64) async throws -> Int {
         var total = 0
         while true {
-            let deleted = try await write { db in
+            let deleted = try await pool.write { db in
                 try db.execute(
                     sql: "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT \(Self.sweepBatch))",
                     arguments: [cutoff])
