@@ -17,10 +17,10 @@ Bars (after the warm-up, `--warmup-minutes`, default 10):
 - no unexpected answer (anything but the expected success), the process never exits.
 
 The warm-up lasts until the server's bounded caches are full, so that what the bars watch is
-growth beyond them: the verified-token memo (4,096 tokens, about 5 MB) fills as userInfo and
-kanfang refreshes verify new access tokens, about seven minutes at the default rate, and on
-SQLite the writer's page cache (16 MiB) fills as the store, which starts empty, outgrows it. With
-a two-minute warm-up both fills were counted as growth (RSS +18 % on SQLite, then flat).
+growth beyond them: the verified-token memo (4,096 tokens) fills as userInfo and kanfang
+refreshes verify new access tokens, and on SQLite the writer's page cache (16 MiB) fills as the
+store, which starts empty, outgrows it; at the default rate both take several minutes. With a
+two-minute warm-up their fill was counted as growth (docs/RELIABILITY.md, finding 6).
 
 bcrypt cost is 4 (SESAME_BCRYPT_COST=4): the soak is about memory and descriptors over time,
 not about the cost of a hash.
