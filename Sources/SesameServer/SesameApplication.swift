@@ -36,7 +36,7 @@ public enum SesameApplication {
                 return JSONResponse.make(["status": "ok"])
             } catch {
                 var metadata: Logger.Metadata = ["error": "\(String(reflecting: type(of: error)))"]
-                // The store's own unavailability reasons (a failed WAL flush) name no secret.
+                // The store's own unavailability reasons (a database it cannot reach) name no secret.
                 if let error = error as? SesameError, error.code == .unavailable { metadata["reason"] = "\(error.message)" }
                 service.logger.error("health check: store unreachable", metadata: metadata)
                 return JSONResponse.make(["status": "store unreachable"], status: .serviceUnavailable)
