@@ -162,18 +162,28 @@ public final class PostgresStore: SesameStore, SealsSecrets {
         // Keeps processes starting together from sealing the same rows twice.
         let lockName = "sesame-seal:" + (url.schema ?? "public")
         try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))", logger: logger)
-        let filter = onlyClear ? " WHERE kek_id IS NULL" : ""
         var count = 0
-        for row in try await rows(connection, "SELECT kid, private_key_pem, kek_id FROM signing_keys\(unescaped: filter) FOR UPDATE") {
-            let kid = try row["kid"].decode(String.self)
-            let context = "signing_keys/\(kid)"
-            let clear = try from.open(
-                text: try row["private_key_pem"].decode(String.self), kekID: try row["kek_id"].decode(String?.self), context: context)
-            let (stored, id) = try to.seal(text: clear, context: context)
-            try await connection.query(
-                "UPDATE signing_keys SET private_key_pem = \(stored), kek_id = \(id) WHERE kid = \(kid)", logger: logger)
-            count += 1
+        /// One text column of `table`, row by row; `table/key` is each row's sealing context.
+        func resealText(_ table: String, key: String, column: String, kekColumn: String) async throws {
+            let filter = onlyClear ? " WHERE \(kekColumn) IS NULL" : ""
+            let select: PostgresQuery =
+                "SELECT \(unescaped: key), \(unescaped: column), \(unescaped: kekColumn) FROM \(unescaped: table)\(unescaped: filter) FOR UPDATE"
+            for row in try await rows(connection, select) {
+                let name = try row[key].decode(String.self)
+                let context = "\(table)/\(name)"
+                let clear = try from.open(
+                    text: try row[column].decode(String.self), kekID: try row[kekColumn].decode(String?.self), context: context)
+                let (stored, id) = try to.seal(text: clear, context: context)
+                try await connection.query(
+                    "UPDATE \(unescaped: table) SET \(unescaped: column) = \(stored), \(unescaped: kekColumn) = \(id) WHERE \(unescaped: key) = \(name)",
+                    logger: logger)
+                count += 1
+            }
         }
+        try await resealText("signing_keys", key: "kid", column: "private_key_pem", kekColumn: "kek_id")
+        try await resealText("domains", key: "name", column: "secret", kekColumn: "secret_kek_id")
+        // The secrets table holds bytes, not text.
+        let filter = onlyClear ? " WHERE kek_id IS NULL" : ""
         for row in try await rows(connection, "SELECT name, value, kek_id FROM secrets\(unescaped: filter) FOR UPDATE") {
             let name = try row["name"].decode(String.self)
             let context = "secrets/\(name)"
@@ -181,17 +191,6 @@ public final class PostgresStore: SesameStore, SealsSecrets {
                 Array(try row["value"].decode(Data.self)), kekID: try row["kek_id"].decode(String?.self), context: context)
             let (stored, id) = try to.seal(clear, context: context)
             try await connection.query("UPDATE secrets SET value = \(Data(stored)), kek_id = \(id) WHERE name = \(name)", logger: logger)
-            count += 1
-        }
-        let domainFilter = onlyClear ? " WHERE secret_kek_id IS NULL" : ""
-        for row in try await rows(connection, "SELECT name, secret, secret_kek_id FROM domains\(unescaped: domainFilter) FOR UPDATE") {
-            let name = try row["name"].decode(String.self)
-            let context = "domains/\(name)"
-            let clear = try from.open(
-                text: try row["secret"].decode(String.self), kekID: try row["secret_kek_id"].decode(String?.self), context: context)
-            let (stored, id) = try to.seal(text: clear, context: context)
-            try await connection.query(
-                "UPDATE domains SET secret = \(stored), secret_kek_id = \(id) WHERE name = \(name)", logger: logger)
             count += 1
         }
         return count

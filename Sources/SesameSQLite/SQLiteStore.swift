@@ -95,32 +95,30 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
 
     /// Rewrites every secret row `to` seals; rows in clear only when `onlyClear`.
     static func reseal(_ db: Database, from: SecretSealer, to: SecretSealer, onlyClear: Bool) throws -> Int {
-        let filter = onlyClear ? " WHERE kek_id IS NULL" : ""
         var count = 0
-        for row in try Row.fetchAll(db, sql: "SELECT kid, private_key_pem, kek_id FROM signing_keys" + filter) {
-            let kid: String = row["kid"]
-            let context = "signing_keys/\(kid)"
-            let clear = try from.open(text: row["private_key_pem"], kekID: row["kek_id"], context: context)
-            let (stored, id) = try to.seal(text: clear, context: context)
-            try db.execute(sql: "UPDATE signing_keys SET private_key_pem = ?, kek_id = ? WHERE kid = ?", arguments: [stored, id, kid])
-            count += 1
+        /// One text column of `table`, row by row; `table/key` is each row's sealing context.
+        func resealText(_ table: String, key: String, column: String, kekColumn: String) throws {
+            let filter = onlyClear ? " WHERE \(kekColumn) IS NULL" : ""
+            for row in try Row.fetchAll(db, sql: "SELECT \(key), \(column), \(kekColumn) FROM \(table)" + filter) {
+                let name: String = row[0]
+                let context = "\(table)/\(name)"
+                let clear = try from.open(text: row[1], kekID: row[2], context: context)
+                let (stored, id) = try to.seal(text: clear, context: context)
+                try db.execute(
+                    sql: "UPDATE \(table) SET \(column) = ?, \(kekColumn) = ? WHERE \(key) = ?", arguments: [stored, id, name])
+                count += 1
+            }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT name, value, kek_id FROM secrets" + filter) {
+        try resealText("signing_keys", key: "kid", column: "private_key_pem", kekColumn: "kek_id")
+        try resealText("domains", key: "name", column: "secret", kekColumn: "secret_kek_id")
+        // The secrets table holds bytes, not text.
+        for row in try Row.fetchAll(db, sql: "SELECT name, value, kek_id FROM secrets" + (onlyClear ? " WHERE kek_id IS NULL" : "")) {
             let name: String = row["name"]
             let context = "secrets/\(name)"
             let value: Data = row["value"]
             let clear = try from.open(Array(value), kekID: row["kek_id"], context: context)
             let (stored, id) = try to.seal(clear, context: context)
             try db.execute(sql: "UPDATE secrets SET value = ?, kek_id = ? WHERE name = ?", arguments: [Data(stored), id, name])
-            count += 1
-        }
-        let domainFilter = onlyClear ? " WHERE secret_kek_id IS NULL" : ""
-        for row in try Row.fetchAll(db, sql: "SELECT name, secret, secret_kek_id FROM domains" + domainFilter) {
-            let name: String = row["name"]
-            let context = "domains/\(name)"
-            let clear = try from.open(text: row["secret"], kekID: row["secret_kek_id"], context: context)
-            let (stored, id) = try to.seal(text: clear, context: context)
-            try db.execute(sql: "UPDATE domains SET secret = ?, secret_kek_id = ? WHERE name = ?", arguments: [stored, id, name])
             count += 1
         }
         return count
