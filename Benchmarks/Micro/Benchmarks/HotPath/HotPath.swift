@@ -99,7 +99,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("userInfo envelope, Foundation JSONEncoder (sortedKeys)") { benchmark in
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let envelope = UserInfoEnvelopeShape.sample
+        let envelope = EnvelopeShape<UserInfoShape>.sample
         for _ in benchmark.scaledIterations {
             blackHole(try encoder.encode(envelope))
         }
@@ -107,50 +107,19 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("userInfo envelope, SortedKeysJSONEncoder") { benchmark in
         let encoder = SortedKeysJSONEncoder()
-        let envelope = UserInfoEnvelopeShape.sample
+        let envelope = EnvelopeShape<UserInfoShape>.sample
         for _ in benchmark.scaledIterations {
             blackHole(try encoder.encode(envelope))
         }
     }
 }
 
-/// The shape of enduser's `userInfo` answer (`EnduserEnvelope<EnduserUserInfo>`, both internal
-/// to SesameEnduser): the envelope writes `data` and `extMsg` itself, `extMsg` as `null`.
-struct UserInfoEnvelopeShape: Encodable, Sendable {
-    struct UserInfo: Encodable, Sendable {
-        var uid = "u_8Kq2ZxR4mWc7TnYb3LpQ"
-        var email = "bench@example.com"
-        var phone = "13800138000"
-        var nikeName = "bench"
-        var status = 1
-        var registerTime: Int64 = 1_763_760_000_000
-        var registerTimeTs: Int64 = 1_763_760_000
-        var lastLoginTime: Int64 = 1_763_766_123_000
-        var lastLoginTimeTs: Int64 = 1_763_766_123
-        var lang = ""
-        var timezone = ""
-        var nationality = ""
-        var headimg = ""
-        var sex = ""
-        var signature = ""
-        var remark = ""
-        var address = ""
-        var city = ""
-        var province = ""
-        var logonMode = 0
-        var appleUserId = ""
-        var alipayUserId = ""
-        var facebookUserId = ""
-        var qqUserId = ""
-        var twitterUserId = ""
-        var wechatUnionId = ""
-        var wechatMiniprogramUserId = ""
-        var wechatOffiaccountUserId = ""
-    }
-
+/// The shape of enduser's envelope (`EnduserEnvelope<Payload>`, internal to SesameEnduser): it
+/// writes `data` and `extMsg` itself, `extMsg` as `null`.
+struct EnvelopeShape<Payload: Encodable & Sendable>: Encodable, Sendable {
     var code = 200
     var msg = ""
-    var data = UserInfo()
+    var data: Payload
 
     enum CodingKeys: String, CodingKey { case code, msg, data, extMsg }
 
@@ -161,24 +130,52 @@ struct UserInfoEnvelopeShape: Encodable, Sendable {
         try c.encode(data, forKey: .data)
         try c.encodeNil(forKey: .extMsg)
     }
-
-    static let sample = UserInfoEnvelopeShape()
 }
 
-/// The shape of enduser's refresh answer (`EnduserEnvelope<EnduserTokenPair>`).
-struct EnvelopeShape: Encodable, Sendable {
+/// The shape of enduser's `userInfo` payload (`EnduserUserInfo`).
+struct UserInfoShape: Encodable, Sendable {
+    var uid = "u_8Kq2ZxR4mWc7TnYb3LpQ"
+    var email = "bench@example.com"
+    var phone = "13800138000"
+    var nikeName = "bench"
+    var status = 1
+    var registerTime: Int64 = 1_763_760_000_000
+    var registerTimeTs: Int64 = 1_763_760_000
+    var lastLoginTime: Int64 = 1_763_766_123_000
+    var lastLoginTimeTs: Int64 = 1_763_766_123
+    var lang = ""
+    var timezone = ""
+    var nationality = ""
+    var headimg = ""
+    var sex = ""
+    var signature = ""
+    var remark = ""
+    var address = ""
+    var city = ""
+    var province = ""
+    var logonMode = 0
+    var appleUserId = ""
+    var alipayUserId = ""
+    var facebookUserId = ""
+    var qqUserId = ""
+    var twitterUserId = ""
+    var wechatUnionId = ""
+    var wechatMiniprogramUserId = ""
+    var wechatOffiaccountUserId = ""
+}
+
+extension EnvelopeShape where Payload == UserInfoShape {
+    static var sample: Self { EnvelopeShape(data: UserInfoShape()) }
+}
+
+/// The shape of enduser's token pair (`EnduserTokenPair`), the payload of its refresh answer.
+struct TokenPairShape: Encodable, Sendable {
     struct Token: Encodable, Sendable {
         var token: String
         var expirationTime: Int64
     }
-    struct Pair: Encodable, Sendable {
-        var accessToken: Token
-        var refreshToken: Token
-    }
-    var code = 200
-    var msg = ""
-    var data: Pair
-    var extMsg: String? = nil
+    var accessToken: Token
+    var refreshToken: Token
 }
 
 /// One store and token core for every benchmark, built by the first setup hook.
@@ -193,7 +190,7 @@ final class Fixture: @unchecked Sendable {
     let accessToken: String
     let refreshToken: String
     let jwtKeys: JWTKeyCollection
-    let envelope: EnvelopeShape
+    let envelope: EnvelopeShape<TokenPairShape>
     /// The current refresh token of the session that `rotateInStore` and `refreshOnce` advance.
     var chain: String
     /// The current refresh tokens of 64 sessions, for `refreshConcurrently`.
@@ -231,7 +228,7 @@ final class Fixture: @unchecked Sendable {
         jwtKeys = JWTKeyCollection()
         await jwtKeys.add(ecdsa: try ES256PrivateKey(pem: record.privateKeyPEM), kid: JWKIdentifier(string: record.kid))
         envelope = EnvelopeShape(
-            data: .init(
+            data: TokenPairShape(
                 accessToken: .init(token: "Bearer " + first.accessToken, expirationTime: first.accessExpiresAt),
                 refreshToken: .init(token: "Bearer " + first.refreshToken, expirationTime: first.refreshExpiresAt)))
     }
