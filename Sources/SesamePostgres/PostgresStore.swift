@@ -204,8 +204,10 @@ public final class PostgresStore: SesameStore, SealsSecrets {
         return count
     }
 
-    /// Applies pending migrations in one transaction under an advisory lock named after the schema.
-    func migrate() async throws {
+    /// Applies pending migrations in one transaction under an advisory lock named after the schema;
+    /// up to and including the migration named `last` when given (tests of an upgrade from an
+    /// older schema).
+    func migrate(through last: String? = nil) async throws {
         let schema = url.schema
         try await transaction { connection in
             // No statement timeout while migrating: waiting for another process's migration, or
@@ -231,6 +233,7 @@ public final class PostgresStore: SesameStore, SealsSecrets {
                 try await connection.query(
                     "INSERT INTO sesame_migrations (name, applied_at) VALUES (\(migration.name), \(now))", logger: self.logger)
                 self.logger.notice("migration applied", metadata: ["migration": "\(migration.name)"])
+                if migration.name == last { break }
             }
         }
     }

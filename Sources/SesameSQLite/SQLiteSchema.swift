@@ -9,6 +9,7 @@ import GRDB
 /// - **one current refresh token per session**: a partial UNIQUE index over
 ///   `refresh_tokens(session_id) WHERE rotated_at IS NULL`, so no interleaving of
 ///   rotations can ever leave a session with two;
+/// - a refresh token's hash is UNIQUE, and its `id` is unique within its session (v4);
 /// - `client_id` is UNIQUE, and a client's domain exists (v2).
 enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
@@ -129,6 +130,36 @@ enum SQLiteSchema {
                     ALTER TABLE domains ADD COLUMN secret_kek_id TEXT;
                     CREATE INDEX audit_events_by_uid ON audit_events(uid, id);
                     CREATE INDEX audit_events_by_kind ON audit_events(kind, id);
+                    """)
+        }
+        // Refresh tokens clustered by session. v1 kept them in token-hash order, with an index on
+        // `id` and one on `session_id`: a rotation updated one random page and inserted into
+        // another, and wrote both indexes. Keyed by `(session_id, id)`, a rotation's update and
+        // insert land on the same page (its session's), and one index (`token_hash`, for
+        // lookups by the presented token) replaces two. `id` becomes unique within its session,
+        // which is how every lookup names it (`jti` with `sid`). The table is rebuilt (SQLite
+        // cannot change a primary key in place); GRDB defers the foreign-key checks to the end
+        // of the migration.
+        migrator.registerMigration("v4-tokens-by-session") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE refresh_tokens_v4 (
+                        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                        id TEXT NOT NULL,
+                        token_hash BLOB NOT NULL CHECK (length(token_hash) = 32),
+                        issued_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        rotated_at INTEGER,
+                        successor_hash BLOB CHECK (successor_hash IS NULL OR length(successor_hash) = 32),
+                        CHECK ((rotated_at IS NULL) = (successor_hash IS NULL)),
+                        PRIMARY KEY (session_id, id)
+                    ) STRICT, WITHOUT ROWID;
+                    INSERT INTO refresh_tokens_v4 (session_id, id, token_hash, issued_at, expires_at, rotated_at, successor_hash)
+                    SELECT session_id, id, token_hash, issued_at, expires_at, rotated_at, successor_hash FROM refresh_tokens;
+                    DROP TABLE refresh_tokens;
+                    ALTER TABLE refresh_tokens_v4 RENAME TO refresh_tokens;
+                    CREATE UNIQUE INDEX refresh_tokens_by_hash ON refresh_tokens(token_hash);
+                    CREATE UNIQUE INDEX refresh_tokens_one_current ON refresh_tokens(session_id) WHERE rotated_at IS NULL;
                     """)
         }
         return migrator

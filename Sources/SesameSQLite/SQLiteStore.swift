@@ -26,6 +26,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     var sealer: SecretSealer { sealerBox.withLock { $0 } }
     /// Batches concurrent rotations into one commit.
     private let rotations: RotationGroupCommit
+    /// Runs the hot point reads on the calling thread (``InlineReaders``).
+    private let inline: InlineReaders
 
     /// Opens (creating if needed) the database at `path`, and runs pending migrations.
     ///
@@ -75,6 +77,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             throw DatabaseError(message: "could not set PRAGMA synchronous = FULL")
         }
         try SQLiteSchema.migrator.migrate(pool)
+        // One inline reader per core: the cooperative pool has as many threads.
+        self.inline = try InlineReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
         let sealer = SecretSealer(kek: kek)
         self.sealerBox = Mutex(sealer)
         let storedIDs = try pool.read { db in
@@ -213,8 +217,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func domain(named name: String) async throws -> UserDomain? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: Self.selectDomain + " WHERE name = ?", arguments: [name]).map { try self.domain($0) }
+        try await pointRead { db in
+            try Row.fetchOne(db.cachedStatement(sql: Self.selectDomain + " WHERE name = ?"), arguments: [name]).map { try self.domain($0) }
         }
     }
 
@@ -467,9 +471,10 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         let state = try self.state(row, at: Self.stateAfterToken)
         switch decide(RotationInput(token: token, state: state)) {
         case .rotate(let expiresAt):
+            // By primary key: the row found above, without a second search of the hash index.
             try db.cachedStatement(
-                sql: "UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ? WHERE token_hash = ? AND rotated_at IS NULL"
-            ).execute(arguments: [request.now, Data(request.successorHash), Data(token.tokenHash)])
+                sql: "UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ? WHERE session_id = ? AND id = ? AND rotated_at IS NULL"
+            ).execute(arguments: [request.now, Data(request.successorHash), token.sessionID, token.id])
             guard db.changesCount == 1 else { return .rejected(reason: "already-rotated") }
             let successor = RefreshTokenRecord(
                 id: request.successorID, tokenHash: request.successorHash, sessionID: token.sessionID,
@@ -498,27 +503,27 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func refreshToken(id: String, sessionID: String) async throws -> RefreshTokenRecord? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: Self.selectToken + " WHERE id = ? AND session_id = ?", arguments: [id, sessionID])
+        try await pointRead { db in
+            try Row.fetchOne(db.cachedStatement(sql: Self.selectToken + " WHERE id = ? AND session_id = ?"), arguments: [id, sessionID])
                 .map { Self.token($0) }
         }
     }
 
     public func refreshToken(hash: [UInt8]) async throws -> RefreshTokenRecord? {
-        try await pool.read { db in
+        try await pointRead { db in
             try Row.fetchOne(db.cachedStatement(sql: Self.selectToken + " WHERE token_hash = ?"), arguments: [Data(hash)])
                 .map { Self.token($0) }
         }
     }
 
     public func sessionState(id: String) async throws -> SessionState? {
-        try await pool.read { db in
+        try await pointRead { db in
             try Row.fetchOne(db.cachedStatement(sql: Self.sessionSelect + " WHERE s.id = ?"), arguments: [id]).map { try self.state($0) }
         }
     }
 
     public func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState? {
-        try await pool.read { db in
+        try await pointRead { db in
             try Row.fetchOne(db.cachedStatement(sql: Self.stateSelect + " WHERE t.token_hash = ?"), arguments: [Data(refreshTokenHash)])
                 .map { try self.state($0, at: Self.stateAfterToken) }
         }
@@ -547,6 +552,13 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             }
             return rows.map { Self.session($0) }
         }
+    }
+
+    /// A short single-statement read: on this thread when an inline connection is idle
+    /// (``InlineReaders``), else through the pool.
+    func pointRead<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if case .done(let value) = try inline.read(body) { return value }
+        return try await pool.read(body)
     }
 
     // MARK: Housekeeping

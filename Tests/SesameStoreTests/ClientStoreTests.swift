@@ -20,7 +20,7 @@ import Testing
         } else {
             applied = try await h.probe.texts("SELECT identifier FROM grdb_migrations ORDER BY rowid")
         }
-        #expect(applied == ["v1-core", "v2-oauth-clients", "v3-keys-kek"])
+        #expect(applied == ["v1-core", "v2-oauth-clients", "v3-keys-kek", "v4-tokens-by-session"])
     }
 
     @Test(arguments: StoreKind.available) func clientIDsAreUniqueAcrossDomains(store: StoreKind) async throws {

@@ -77,11 +77,12 @@ import Testing
         let sqlite = try #require(h.sqlite)
         var pairs: [TokenPair] = []
         for _ in 0..<6 { pairs.append(try await h.login()) }
-        // An id already taken: inserting the successor breaks UNIQUE(id) after the UPDATE ran.
-        let lastSession = pairs[5].session.id
+        // An id already taken in rotation 1's session (its presented token's): inserting the
+        // successor breaks the primary key (session_id, id) after the UPDATE ran.
+        let failingSession = pairs[1].session.id
         let takenID = try #require(
             try await sqlite.pool.read { db in
-                try String.fetchOne(db, sql: "SELECT id FROM refresh_tokens WHERE session_id = ?", arguments: [lastSession])
+                try String.fetchOne(db, sql: "SELECT id FROM refresh_tokens WHERE session_id = ?", arguments: [failingSession])
             })
         let before = sqlite.rotationStatistics
         let hold = WriterHold(sqlite)
