@@ -71,12 +71,23 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             // keep SQLite's default cache (memory stays flat whatever the store's size).
             try db.execute(sql: "PRAGMA cache_size = -16384")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
+            // The WAL file keeps the size of the largest transaction it ever held (a migration, a
+            // large sweep) unless this limit truncates it when it starts over.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
             return try Int.fetchOne(db, sql: "PRAGMA synchronous")
         }
         guard synchronous == 2 else {
             throw DatabaseError(message: "could not set PRAGMA synchronous = FULL")
         }
-        try SQLiteSchema.migrator.migrate(pool)
+        let migrator = SQLiteSchema.migrator
+        let migrated = try pool.read { db in try migrator.hasCompletedMigrations(db) }
+        try migrator.migrate(pool)
+        if !migrated {
+            // A migration may have rewritten a whole table (v4 did) in one transaction: copy it
+            // into the database file now and truncate the WAL, instead of leaving the first
+            // commits to do it.
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        }
         // One inline reader per core: the cooperative pool has as many threads.
         self.inline = try InlineReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
         let sealer = SecretSealer(kek: kek)
@@ -96,6 +107,9 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             rowsSealedAtOpen = 0
         }
     }
+
+    /// The size, in bytes, the WAL file is truncated to when it starts over (64 MiB).
+    public static let walSizeLimit = 64 << 20
 
     /// Rewrites every secret row `to` seals; rows in clear only when `onlyClear`.
     static func reseal(_ db: Database, from: SecretSealer, to: SecretSealer, onlyClear: Bool) throws -> Int {
