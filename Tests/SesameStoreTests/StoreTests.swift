@@ -11,11 +11,16 @@ import Testing
         let h = try await TestHarness.make()
         defer { h.cleanUp() }
         let sqlite = try #require(h.sqlite)
-        let (mode, sync) = try await sqlite.pool.write { db in
-            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        let (mode, sync, limit) = try await sqlite.pool.write { db in
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
+                try Int.fetchOne(db, sql: "PRAGMA journal_size_limit")
+            )
         }
         #expect(mode == "wal")
         #expect(sync == 2)  // FULL
+        // The WAL file shrinks back to 64 MiB after a large transaction.
+        #expect(limit == SQLiteStore.walSizeLimit)
         #expect(try await sqlite.integrityCheck() == "ok")
     }
 

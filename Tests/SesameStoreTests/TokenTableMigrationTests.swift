@@ -50,6 +50,9 @@ import Testing
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
+        // The rebuild went through the WAL; opening checkpointed it and truncated the file.
+        let walSize = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int
+        #expect(walSize == 0)
         try await Self.checkUpgraded(store, probe: SQLProbe(store))
         #expect(try await store.integrityCheck() == "ok")
         #expect(try await SQLProbe(store).integer("SELECT count(*) FROM pragma_foreign_key_check") == 0)
