@@ -38,6 +38,16 @@ final class InlineReaders: Sendable {
         idle = Mutex(queues)
     }
 
+    /// Closes every connection (they must be idle). The store calls it before its pool closes:
+    /// SQLite copies the WAL into the database file and removes it when the last connection to
+    /// close can write, and these cannot.
+    func close() {
+        idle.withLock { queues in
+            for queue in queues { try? queue.close() }
+            queues.removeAll()
+        }
+    }
+
     /// Runs `body` on an idle connection on this thread; `.busy` when every connection is in
     /// use (the caller falls back to the pool).
     func read<T>(_ body: (Database) throws -> T) throws -> InlineRead<T> {

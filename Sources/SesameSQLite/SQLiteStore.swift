@@ -108,6 +108,13 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         }
     }
 
+    deinit {
+        // The pool closes its readers and then the writer, which, being the last connection,
+        // checkpoints the WAL and removes it. The inline readers must not outlive it: a
+        // read-only connection closing last leaves the whole WAL for the next start to copy.
+        inline.close()
+    }
+
     /// The size, in bytes, the WAL file is truncated to when it starts over (64 MiB).
     public static let walSizeLimit = 64 << 20
 

@@ -24,6 +24,25 @@ import Testing
         #expect(try await sqlite.integrityCheck() == "ok")
     }
 
+    /// The inline readers close before the pool: the writer, closing last, copies the WAL into
+    /// the database file and removes it, so that the next start does not begin with a checkpoint
+    /// of everything the last run wrote.
+    @Test func closingTheStoreLeavesNoWAL() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-close-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sesame.sqlite").path
+        do {
+            let store = try SQLiteStore(path: path)
+            try await store.recordAudit(AuditEvent(at: 1, kind: "test"))
+            // A read on an inline connection, and one through the pool.
+            #expect(try await store.sessionState(id: "S-none") == nil)
+            #expect(try await store.auditEvents(limit: 1).count == 1)
+            #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
     @Test func reopeningRunsNoMigrationTwice() async throws {
         let h = try await TestHarness.make()
         defer { h.cleanUp() }
