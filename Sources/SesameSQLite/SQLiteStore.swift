@@ -79,14 +79,16 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         guard synchronous == 2 else {
             throw DatabaseError(message: "could not set PRAGMA synchronous = FULL")
         }
-        let migrator = SQLiteSchema.migrator
-        let migrated = try pool.read { db in try migrator.hasCompletedMigrations(db) }
-        try migrator.migrate(pool)
-        if !migrated {
-            // A migration may have rewritten a whole table (v4 did) in one transaction: copy it
-            // into the database file now and truncate the WAL, instead of leaving the first
-            // commits to do it.
-            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        try SQLiteSchema.migrator.migrate(pool)
+        // What the WAL holds now — a migration that rewrote a whole table (v4 did), or what a
+        // crashed process left — is copied into the database file before the first request,
+        // and the WAL truncated: otherwise the first commit's checkpoint would copy it all
+        // while every rotation waits. When another process (a server beside this CLI) is using
+        // the store, the checkpoint gives up at once instead of waiting for it.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA busy_timeout = 0")
+            _ = try? db.checkpoint(.truncate)
+            try db.execute(sql: "PRAGMA busy_timeout = 10000")
         }
         // One inline reader per core: the cooperative pool has as many threads.
         self.inline = try InlineReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))

@@ -43,6 +43,32 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
     }
 
+    /// Opening checkpoints the WAL, but never waits for it: a store that another process is
+    /// reading (a server beside the CLI) opens at once.
+    @Test func openingBesideAReaderDoesNotWaitForTheCheckpoint() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-open-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sesame.sqlite").path
+        let first = try SQLiteStore(path: path)
+        try await first.recordAudit(AuditEvent(at: 1, kind: "test"))
+        // Another connection in the middle of a read: a TRUNCATE checkpoint would wait for it.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let reader = try DatabaseQueue(path: path, configuration: configuration)
+        try reader.inDatabase { db in
+            try db.execute(sql: "BEGIN")
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events")
+        }
+        try await first.recordAudit(AuditEvent(at: 2, kind: "test"))
+        let start = ContinuousClock.now
+        let second = try SQLiteStore(path: path)
+        // The busy timeout is 10 s; giving up at once takes milliseconds.
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(try await second.auditEvents(limit: 10).count == 2)
+        try reader.inDatabase { db in try db.execute(sql: "COMMIT") }
+    }
+
     @Test func reopeningRunsNoMigrationTwice() async throws {
         let h = try await TestHarness.make()
         defer { h.cleanUp() }
