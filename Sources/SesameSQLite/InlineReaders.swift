@@ -7,17 +7,19 @@ import Synchronization
 /// `DatabasePool`'s async `read` hands the work to a reader's dispatch queue and resumes the
 /// caller afterwards: two thread wake-ups around a read that itself takes a few microseconds.
 /// On `userInfo`, where the session lookup is the only store access, those wake-ups cost more
-/// CPU than the lookup. The hot point reads (a session's state, a refresh token) use these
-/// connections instead.
+/// CPU than the lookup. The hot point reads (a session's state, a refresh token, a domain) use
+/// these connections instead.
 ///
-/// Never blocks: ``read(_:)`` takes an idle connection or returns `nil` at once, and the
-/// caller then reads through the pool. A read that waited here for a connection would hold a
+/// Never blocks: ``read(_:)`` takes an idle connection or answers ``InlineRead/busy`` at once,
+/// and the caller then reads through the pool. A read that waited here for a connection would hold a
 /// cooperative thread, and the pool's async reads need those threads to give their readers
 /// back.
 ///
 /// Only single statements run here, outside an explicit transaction: SQLite runs each
 /// statement in its own read transaction, one WAL snapshot, so the row it returns is
-/// consistent. The connections are opened read-only (`SQLITE_OPEN_READONLY`).
+/// consistent, and GRDB resets the statement when its cursor goes, so an idle connection holds
+/// no snapshot (which would stop checkpoints). The connections are opened read-only
+/// (`SQLITE_OPEN_READONLY`).
 final class InlineReaders: Sendable {
     private let idle: Mutex<[DatabaseQueue]>
 
