@@ -589,41 +589,89 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     /// Rows deleted per write transaction by ``sweep(cutoff:now:staleFailuresBefore:)``.
     public static let sweepBatch = 500
 
+    /// Deletes what can no longer matter, in batches of ``sweepBatch``.
+    ///
+    /// Ended sessions and expired tokens are found on a reader, a page of keys at a time in key
+    /// order (one pass over each table), and deleted by key on the writer, which checks each
+    /// row's condition again: a session refreshed in between is kept. Looking for them inside
+    /// the write transaction held the writer, and so every rotation, for as long as the search
+    /// took (2 s over 1,000,000 sessions).
     public func sweep(cutoff: Int64, now: Int64, staleFailuresBefore: Int64) async throws -> SweepReport {
         var report = SweepReport()
-        func batches(_ sql: String, _ arguments: StatementArguments) async throws -> Int {
-            var total = 0
-            while true {
-                let deleted = try await pool.write { db in
-                    try db.execute(sql: sql, arguments: arguments)
-                    return db.changesCount
-                }
-                total += deleted
-                if deleted < Self.sweepBatch { return total }
-            }
-        }
         // Sessions first: their tokens go with them (ON DELETE CASCADE).
-        report.sessions = try await batches(
-            """
-            DELETE FROM sessions WHERE id IN (
-                SELECT id FROM sessions s
-                WHERE s.revoked_at < ?1 OR s.absolute_expires_at < ?1
-                   OR NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id AND t.expires_at >= ?1)
-                LIMIT \(Self.sweepBatch))
-            """, [cutoff])
-        report.refreshTokens = try await batches(
-            """
-            DELETE FROM refresh_tokens WHERE token_hash IN (
-                SELECT token_hash FROM refresh_tokens WHERE expires_at < ?1 LIMIT \(Self.sweepBatch))
-            """, [cutoff])
-        report.loginFailures = try await batches(
-            """
-            DELETE FROM login_failures WHERE (domain_id, identifier) IN (
-                SELECT domain_id, identifier FROM login_failures
-                WHERE (locked_until IS NOT NULL AND locked_until <= ?1) OR (locked_until IS NULL AND updated_at < ?2)
-                LIMIT \(Self.sweepBatch))
-            """, [now, staleFailuresBefore])
+        var afterSession = ""
+        while true {
+            let after = afterSession
+            let ids = try await pool.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT s.id FROM sessions s WHERE s.id > ?2 AND (\(Self.sessionEnded("s"))) ORDER BY s.id LIMIT \(Self.sweepBatch)",
+                    arguments: [cutoff, after])
+            }
+            guard let last = ids.last else { break }
+            report.sessions += try await pool.write { db in
+                let delete = try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?2 AND (\(Self.sessionEnded("sessions")))")
+                var deleted = 0
+                for id in ids {
+                    try delete.execute(arguments: [cutoff, id])
+                    deleted += db.changesCount
+                }
+                return deleted
+            }
+            if ids.count < Self.sweepBatch { break }
+            afterSession = last
+        }
+        var afterToken = ("", "")
+        while true {
+            let after = afterToken
+            let keys = try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT session_id, id FROM refresh_tokens WHERE (session_id, id) > (?2, ?3) AND expires_at < ?1
+                        ORDER BY session_id, id LIMIT \(Self.sweepBatch)
+                        """,
+                    arguments: [cutoff, after.0, after.1]
+                ).map { row -> (String, String) in (row[0], row[1]) }
+            }
+            guard let last = keys.last else { break }
+            report.refreshTokens += try await pool.write { db in
+                let delete = try db.cachedStatement(sql: "DELETE FROM refresh_tokens WHERE session_id = ? AND id = ? AND expires_at < ?")
+                var deleted = 0
+                for (session, id) in keys {
+                    try delete.execute(arguments: [session, id, cutoff])
+                    deleted += db.changesCount
+                }
+                return deleted
+            }
+            if keys.count < Self.sweepBatch { break }
+            afterToken = last
+        }
+        // Failure counts: a small table, keyed for this query.
+        while true {
+            let deleted = try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM login_failures WHERE (domain_id, identifier) IN (
+                            SELECT domain_id, identifier FROM login_failures
+                            WHERE (locked_until IS NOT NULL AND locked_until <= ?1) OR (locked_until IS NULL AND updated_at < ?2)
+                            LIMIT \(Self.sweepBatch))
+                        """,
+                    arguments: [now, staleFailuresBefore])
+                return db.changesCount
+            }
+            report.loginFailures += deleted
+            if deleted < Self.sweepBatch { break }
+        }
         return report
+    }
+
+    /// Whether the session `table` names has ended for good by `?1` (the cutoff): revoked, past
+    /// its absolute lifetime, or without a token that expires after it.
+    static func sessionEnded(_ table: String) -> String {
+        """
+        \(table).revoked_at < ?1 OR \(table).absolute_expires_at < ?1
+        OR NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = \(table).id AND t.expires_at >= ?1)
+        """
     }
 
     // MARK: Audit

@@ -67,6 +67,34 @@ import Testing
         await #expect(throws: SesameError(.frozen, "")) { _ = try await h.login() }
     }
 
+    /// Expired used tokens of live sessions, more than two batches of them across three
+    /// sessions: the sweep pages through the tokens in key order, crossing from one session to
+    /// the next, deletes every expired one and keeps every other.
+    @Test(arguments: StoreKind.available) func expiredTokensOfLiveSessionsGoAcrossBatches(store: StoreKind) async throws {
+        let h = try await TestHarness.make(store: store) { $0.enduser.refresh = 10 }
+        defer { h.cleanUp() }
+        var current: [TokenPair] = []
+        for _ in 0..<3 { current.append(try await h.login()) }
+        let rounds = (SQLiteStore.sweepBatch * 2 + 100) / 3 + 1
+        for _ in 0..<rounds {
+            h.clock.advance(by: 1)
+            for i in current.indices {
+                current[i] = try await h.service.refresh(.refreshToken(current[i].refreshToken), dialect: .enduser)
+            }
+        }
+        let now = h.clock.unixNow()
+        let expired = try #require(try await h.probe.integer("SELECT count(*) FROM refresh_tokens WHERE expires_at < ?", [.integer(now)]))
+        let total = try await count(h, "refresh_tokens")
+        #expect(expired > SQLiteStore.sweepBatch * 2)
+        let report = try await StoreSweeper(service: h.service, retention: 0).sweepOnce()
+        #expect(report.refreshTokens == expired)
+        #expect(report.sessions == 0)
+        #expect(try await count(h, "refresh_tokens") == total - expired)
+        #expect(try await h.probe.integer("SELECT count(*) FROM refresh_tokens WHERE expires_at < ?", [.integer(now)]) == 0)
+        // Every session still refreshes from its current token.
+        for pair in current { _ = try await h.service.refresh(.refreshToken(pair.refreshToken), dialect: .enduser) }
+    }
+
     @Test(arguments: StoreKind.available) func sweepsInBatches(store: StoreKind) async throws {
         let h = try await TestHarness.make(store: store) { $0.enduser.refresh = 10 }
         defer { h.cleanUp() }
