@@ -90,8 +90,10 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             _ = try? db.checkpoint(.truncate)
             try db.execute(sql: "PRAGMA busy_timeout = 10000")
         }
-        // One inline reader per core: the cooperative pool has as many threads.
-        self.inline = try InlineReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
+        // One inline reader per core (the cooperative pool has as many threads), at most 8:
+        // each keeps its own page cache (up to 2 MiB), and a read that finds them all busy
+        // goes through the pool.
+        self.inline = try InlineReaders(path: path, count: min(8, max(2, ProcessInfo.processInfo.activeProcessorCount)))
         let sealer = SecretSealer(kek: kek)
         self.sealerBox = Mutex(sealer)
         let storedIDs = try pool.read { db in
