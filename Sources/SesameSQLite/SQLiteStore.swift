@@ -610,15 +610,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
                     arguments: [cutoff, after])
             }
             guard let last = ids.last else { break }
-            report.sessions += try await pool.write { db in
-                let delete = try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?2 AND (\(Self.sessionEnded("sessions")))")
-                var deleted = 0
-                for id in ids {
-                    try delete.execute(arguments: [cutoff, id])
-                    deleted += db.changesCount
-                }
-                return deleted
-            }
+            report.sessions += try await deleteSessions(ids, endedBefore: cutoff)
             if ids.count < Self.sweepBatch { break }
             afterSession = last
         }
@@ -636,15 +628,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
                 ).map { row -> (String, String) in (row[0], row[1]) }
             }
             guard let last = keys.last else { break }
-            report.refreshTokens += try await pool.write { db in
-                let delete = try db.cachedStatement(sql: "DELETE FROM refresh_tokens WHERE session_id = ? AND id = ? AND expires_at < ?")
-                var deleted = 0
-                for (session, id) in keys {
-                    try delete.execute(arguments: [session, id, cutoff])
-                    deleted += db.changesCount
-                }
-                return deleted
-            }
+            report.refreshTokens += try await deleteTokens(keys, expiredBefore: cutoff)
             if keys.count < Self.sweepBatch { break }
             afterToken = last
         }
@@ -665,6 +649,34 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             if deleted < Self.sweepBatch { break }
         }
         return report
+    }
+
+    /// Deletes the sessions among `ids` that ended before `cutoff`, checked again here: one the
+    /// sweep found ended but that was refreshed since is kept. Returns how many went.
+    func deleteSessions(_ ids: [String], endedBefore cutoff: Int64) async throws -> Int {
+        try await pool.write { db in
+            let delete = try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?2 AND (\(Self.sessionEnded("sessions")))")
+            var deleted = 0
+            for id in ids {
+                try delete.execute(arguments: [cutoff, id])
+                deleted += db.changesCount
+            }
+            return deleted
+        }
+    }
+
+    /// Deletes the refresh tokens among `keys` (session, id) that expired before `cutoff`,
+    /// checked again here. Returns how many went.
+    func deleteTokens(_ keys: [(String, String)], expiredBefore cutoff: Int64) async throws -> Int {
+        try await pool.write { db in
+            let delete = try db.cachedStatement(sql: "DELETE FROM refresh_tokens WHERE session_id = ? AND id = ? AND expires_at < ?")
+            var deleted = 0
+            for (session, id) in keys {
+                try delete.execute(arguments: [session, id, cutoff])
+                deleted += db.changesCount
+            }
+            return deleted
+        }
     }
 
     /// Whether the session `table` names has ended for good by `?1` (the cutoff): revoked, past

@@ -1,6 +1,6 @@
 import GRDB
 import SesameCore
-import SesameSQLite
+@testable import SesameSQLite
 import SesameServer
 import SesameTestSupport
 import Testing
@@ -93,6 +93,24 @@ import Testing
         #expect(try await h.probe.integer("SELECT count(*) FROM refresh_tokens WHERE expires_at < ?", [.integer(now)]) == 0)
         // Every session still refreshes from its current token.
         for pair in current { _ = try await h.service.refresh(.refreshToken(pair.refreshToken), dialect: .enduser) }
+    }
+
+    /// The SQLite sweep deletes what its search found, checking each row again: named a live
+    /// session or an unexpired token (as a search that ran before a change could), it keeps it.
+    @Test func theSQLiteSweepRechecksEachRowItDeletes() async throws {
+        let h = try await TestHarness.make { $0.enduser.refresh = 10 }
+        defer { h.cleanUp() }
+        let sqlite = try #require(h.sqlite)
+        let ended = try await h.login()      // expires at 10
+        h.clock.advance(by: 100)
+        let live = try await h.login()       // expires at 110
+        let now = h.clock.unixNow()
+        #expect(try await sqlite.deleteSessions([live.session.id, ended.session.id], endedBefore: now) == 1)
+        #expect(try await h.store.sessionState(id: ended.session.id) == nil)
+        #expect(try await h.store.sessionState(id: live.session.id) != nil)
+        let liveToken = try #require(try await h.store.refreshToken(hash: RandomToken.hash(live.refreshToken)))
+        #expect(try await sqlite.deleteTokens([(live.session.id, liveToken.id)], expiredBefore: now) == 0)
+        _ = try await h.service.refresh(.refreshToken(live.refreshToken), dialect: .enduser)
     }
 
     @Test(arguments: StoreKind.available) func sweepsInBatches(store: StoreKind) async throws {
