@@ -28,7 +28,6 @@ final class InlineReaders: Sendable {
     init(path: String, count: Int) throws {
         var configuration = Configuration()
         configuration.readonly = true
-        configuration.foreignKeysEnabled = true
         // Statement arguments (hashes) never appear in errors or logs.
         configuration.publicStatementArguments = false
         configuration.busyMode = .timeout(10)

@@ -595,7 +595,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     ///
     /// Ended sessions and expired tokens are found on a reader, a page of keys at a time in key
     /// order (one pass over each table), and deleted by key on the writer, which checks each
-    /// row's condition again: a session refreshed in between is kept. Looking for them inside
+    /// row's condition again, so that no delete rests on an earlier read. Looking for them inside
     /// the write transaction held the writer, and so every rotation, for as long as the search
     /// took (2 s over 1,000,000 sessions).
     public func sweep(cutoff: Int64, now: Int64, staleFailuresBefore: Int64) async throws -> SweepReport {
@@ -651,28 +651,27 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         return report
     }
 
-    /// Deletes the sessions among `ids` that ended before `cutoff`, checked again here: one the
-    /// sweep found ended but that was refreshed since is kept. Returns how many went.
+    /// Deletes the sessions among `ids` that ended before `cutoff`, checked again here: one named
+    /// by a search that no longer holds is kept. Returns how many went.
     func deleteSessions(_ ids: [String], endedBefore cutoff: Int64) async throws -> Int {
-        try await pool.write { db in
-            let delete = try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?2 AND (\(Self.sessionEnded("sessions")))")
-            var deleted = 0
-            for id in ids {
-                try delete.execute(arguments: [cutoff, id])
-                deleted += db.changesCount
-            }
-            return deleted
-        }
+        try await deleteEach(
+            "DELETE FROM sessions WHERE id = ?2 AND (\(Self.sessionEnded("sessions")))", ids.map { [cutoff, $0] })
     }
 
     /// Deletes the refresh tokens among `keys` (session, id) that expired before `cutoff`,
     /// checked again here. Returns how many went.
     func deleteTokens(_ keys: [(String, String)], expiredBefore cutoff: Int64) async throws -> Int {
+        try await deleteEach(
+            "DELETE FROM refresh_tokens WHERE session_id = ? AND id = ? AND expires_at < ?", keys.map { [$0.0, $0.1, cutoff] })
+    }
+
+    /// Runs the DELETE `sql` once per set of arguments, in one write transaction; the rows deleted.
+    func deleteEach(_ sql: String, _ rows: [StatementArguments]) async throws -> Int {
         try await pool.write { db in
-            let delete = try db.cachedStatement(sql: "DELETE FROM refresh_tokens WHERE session_id = ? AND id = ? AND expires_at < ?")
+            let delete = try db.cachedStatement(sql: sql)
             var deleted = 0
-            for (session, id) in keys {
-                try delete.execute(arguments: [session, id, cutoff])
+            for arguments in rows {
+                try delete.execute(arguments: arguments)
                 deleted += db.changesCount
             }
             return deleted
