@@ -114,8 +114,8 @@ public struct MeasuredStore: SesameStore {
         try await metrics.measure("session_state") { try await base.sessionState(id: id) }
     }
 
-    public func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState? {
-        try await metrics.measure("session_state_by_token") { try await base.sessionState(refreshTokenHash: refreshTokenHash) }
+    public func sessionState(refreshToken key: RefreshTokenKey) async throws -> SessionState? {
+        try await metrics.measure("session_state_by_token") { try await base.sessionState(refreshToken: key) }
     }
 
     public func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool {
@@ -142,8 +142,8 @@ public struct MeasuredStore: SesameStore {
         try await metrics.measure("remove_client") { try await base.removeClient(id: id, at: now) }
     }
 
-    public func refreshToken(hash: [UInt8]) async throws -> RefreshTokenRecord? {
-        try await metrics.measure("refresh_token_by_hash") { try await base.refreshToken(hash: hash) }
+    public func refreshToken(_ key: RefreshTokenKey) async throws -> RefreshTokenRecord? {
+        try await metrics.measure("refresh_token_by_key") { try await base.refreshToken(key) }
     }
 
     public func sweep(cutoff: Int64, now: Int64, staleFailuresBefore: Int64) async throws -> SweepReport {

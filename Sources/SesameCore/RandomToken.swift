@@ -26,23 +26,35 @@ public enum RandomToken {
         Array(SHA256.hash(data: Array(token.utf8)))
     }
 
-    /// Whether `s` has the shape of a refresh token Sesame issues: 43 Base64URL characters
-    /// (256 bits). Cheap, and rejects absurd strings before any store work.
-    public static func isRefreshTokenShaped(_ s: String) -> Bool {
-        let u = s.utf8
-        return u.count == 43 && u.allSatisfy(isBase64URL)
-    }
-
     static func isBase64URL(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
     }
 
     /// The bytes of unpadded (or padded) Base64URL text; `nil` when it is not Base64URL.
     public static func decodeBase64URL(_ text: String) -> [UInt8]? {
-        guard text.utf8.count <= 4_096, text.utf8.allSatisfy({ isBase64URL($0) || $0 == UInt8(ascii: "=") }) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.utf8.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map { Array($0) }
+        // Decoded directly (RFC 4648 §5): every located refresh token is decoded once per refresh.
+        var input = Array(text.utf8)
+        guard input.count <= 4_096 else { return nil }
+        if input.count % 4 == 0, input.last == UInt8(ascii: "=") {
+            input.removeLast()
+            if input.last == UInt8(ascii: "=") { input.removeLast() }
+        }
+        guard input.count % 4 != 1 else { return nil }
+        var output = [UInt8]()
+        output.reserveCapacity(input.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for character in input {
+            let value = base64URLValues[Int(character)]
+            guard value < 64 else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        return output
     }
 
     /// Unpadded Base64URL of `bytes`.
@@ -77,4 +89,11 @@ public enum RandomToken {
     }
 
     private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Each byte's value in ``base64URLAlphabet``; 255 for bytes outside it.
+    private static let base64URLValues: [UInt8] = {
+        var values = [UInt8](repeating: 255, count: 256)
+        for (value, character) in base64URLAlphabet.enumerated() { values[Int(character)] = UInt8(value) }
+        return values
+    }()
 }

@@ -9,11 +9,14 @@ public struct RefreshPolicy: Sendable {
     public var grace: Int64
     /// SHA-256 of the successor derived from the presented credential.
     public var successorHash: [UInt8]
+    /// SHA-256 of the same successor in the legacy format, when it differs: a token rotated
+    /// before schema v5 got that one, and a retry within the grace window must still find it.
+    public var legacySuccessorHash: [UInt8]?
     public var now: Int64
 
     public init(
         dialect: Dialect, clientID: String?, kind: SuccessorDeriver.Kind, refreshLifetime: Int64, grace: Int64,
-        successorHash: [UInt8], now: Int64
+        successorHash: [UInt8], legacySuccessorHash: [UInt8]? = nil, now: Int64
     ) {
         self.dialect = dialect
         self.clientID = clientID
@@ -21,6 +24,7 @@ public struct RefreshPolicy: Sendable {
         self.refreshLifetime = refreshLifetime
         self.grace = grace
         self.successorHash = successorHash
+        self.legacySuccessorHash = legacySuccessorHash
         self.now = now
     }
 
@@ -46,7 +50,9 @@ public struct RefreshPolicy: Sendable {
             return .rotate(successorExpiresAt: expiry)
         }
         if now - rotatedAt <= grace {
-            guard let recorded = token.successorHash, ConstantTime.equals(recorded, successorHash) else {
+            guard let recorded = token.successorHash,
+                ConstantTime.equals(recorded, successorHash) || legacySuccessorHash.map({ ConstantTime.equals(recorded, $0) }) == true
+            else {
                 return .reject(reason: "grace-mismatch")
             }
             return .replay

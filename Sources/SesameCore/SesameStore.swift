@@ -106,14 +106,17 @@ public protocol SesameStore: Sendable {
     /// The refresh token with this id (an access token's `jti`) in this session; `nil` when unknown.
     func refreshToken(id: String, sessionID: String) async throws -> RefreshTokenRecord?
 
-    /// The refresh token with SHA-256 `hash`, used or current; `nil` when unknown. (For
-    /// introspection and revocation, which must not consume it.)
-    func refreshToken(hash: [UInt8]) async throws -> RefreshTokenRecord?
+    /// The refresh token `key` finds, used or current; `nil` when unknown. With a location, the
+    /// row at that primary key if its hash is `key.hash`; without, a legacy (unlocated) row with
+    /// that hash. (For introspection, revocation and the look-up before a legacy token's
+    /// rotation, which must not consume it.)
+    func refreshToken(_ key: RefreshTokenKey) async throws -> RefreshTokenRecord?
 
     /// The session with its user and domain; `nil` when unknown.
     func sessionState(id: String) async throws -> SessionState?
-    /// The session, user and domain of the refresh token with `tokenHash`; `nil` when unknown.
-    func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState?
+    /// The session, user and domain of the refresh token `key` finds (as
+    /// ``refreshToken(_:)``); `nil` when unknown.
+    func sessionState(refreshToken key: RefreshTokenKey) async throws -> SessionState?
     /// Revokes a live session and records a `session-revoked` audit event with `reason`, in one
     /// transaction; `false` when unknown or already revoked.
     func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool
@@ -184,20 +187,27 @@ public enum LoginAttemptSlot: Sendable, Equatable {
 
 /// What a rotation looks up and what it would write.
 public struct RotationRequest: Sendable {
-    /// SHA-256 of the presented (or, for an access token, the named) refresh token.
-    public var tokenHash: [UInt8]
+    /// The presented (or, for an access token, the named) refresh token. The core gives it a
+    /// location whenever it knows one, so that the writer finds the row by primary key.
+    public var token: RefreshTokenKey
     /// SHA-256 of the successor the core derived from the presented credential.
     public var successorHash: [UInt8]
-    /// The id a newly inserted successor gets.
+    /// The id a newly inserted successor gets (derived, so that a retry names the same row).
     public var successorID: String
+    /// Whether the successor's text names its row (it is then left out of the hash index).
+    public var successorIsLocated: Bool
     public var now: Int64
     /// A login-failure count to clear in the same transaction (a password was just checked).
     public var clearing: LoginAttemptKey?
 
-    public init(tokenHash: [UInt8], successorHash: [UInt8], successorID: String, now: Int64, clearing: LoginAttemptKey? = nil) {
-        self.tokenHash = tokenHash
+    public init(
+        token: RefreshTokenKey, successorHash: [UInt8], successorID: String, successorIsLocated: Bool, now: Int64,
+        clearing: LoginAttemptKey? = nil
+    ) {
+        self.token = token
         self.successorHash = successorHash
         self.successorID = successorID
+        self.successorIsLocated = successorIsLocated
         self.now = now
         self.clearing = clearing
     }

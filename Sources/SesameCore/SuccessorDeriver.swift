@@ -5,7 +5,10 @@ import Crypto
 ///
 /// Two keyed steps, both HMAC-SHA256 with the successor key `K`:
 /// - `binding(T) = HMAC(K, "binding" ‖ T)`, computed from the refresh token `T` itself;
-/// - `successor(T) = HMAC(K, "successor" ‖ binding(T))`, 43 Base64URL characters.
+/// - `successor(T) = HMAC(K, "successor" ‖ binding(T))`: the successor's 32 secret bytes;
+/// - `successorID(T) = HMAC(K, "successor-id" ‖ binding(T))`, first 16 bytes: the successor's
+///   id, so that a retried refresh names the same row (``RefreshTokenKey``'s located format
+///   puts the session's id and this id in front of the secret).
 ///
 /// kanfang's `RefreshToken` may name the token by the access token issued beside it instead of
 /// by `T`; kanfang access tokens therefore carry `binding(T)` as their `rtb` claim, and both
@@ -44,11 +47,26 @@ public struct SuccessorDeriver: Sendable {
         return Array(mac.finalize())
     }
 
-    /// The successor of the refresh token whose binding is `binding`.
-    public func successor(ofBinding binding: [UInt8]) -> String {
+    /// The 32 secret bytes of the successor of the refresh token whose binding is `binding`.
+    public func successorSecret(ofBinding binding: [UInt8]) -> [UInt8] {
         var mac = HMAC<SHA256>(key: key)
         mac.update(data: Array("sesame/successor/v1/".utf8))
         mac.update(data: binding)
-        return RandomToken.base64URL(mac.finalize())
+        return Array(mac.finalize())
+    }
+
+    /// The legacy-format successor (43 characters, the secret alone): what Sesame issued before
+    /// schema v5, and still issues when a session's id cannot be located.
+    public func successor(ofBinding binding: [UInt8]) -> String {
+        RandomToken.base64URL(successorSecret(ofBinding: binding))
+    }
+
+    /// The id of the successor of the refresh token whose binding is `binding`: 16 bytes as
+    /// Base64URL, like every id Sesame makes.
+    public func successorID(ofBinding binding: [UInt8]) -> String {
+        var mac = HMAC<SHA256>(key: key)
+        mac.update(data: Array("sesame/successor-id/v1/".utf8))
+        mac.update(data: binding)
+        return RandomToken.base64URL(Array(mac.finalize()).prefix(16))
     }
 }

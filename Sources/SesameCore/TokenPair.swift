@@ -4,7 +4,7 @@ public struct TokenPair: Sendable {
     public var accessToken: String
     /// Unix seconds.
     public var accessExpiresAt: Int64
-    /// 43 Base64URL characters.
+    /// Opaque Base64URL text (``RefreshTokenKey`` describes its two formats).
     /// - Warning: Never log it.
     public var refreshToken: String
     /// Unix seconds.

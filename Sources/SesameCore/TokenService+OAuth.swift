@@ -70,7 +70,7 @@ extension TokenService {
                 kind: .accessToken, clientID: client.id, subject: claims.sub, issuer: claims.iss, tokenID: claims.jti,
                 sessionID: claims.sid, issuedAt: claims.iat, expiresAt: claims.exp, notBefore: claims.nbf, audience: claims.aud)
         }
-        guard RandomToken.isRefreshTokenShaped(token), let record = try await store.refreshToken(hash: RandomToken.hash(token)),
+        guard let key = RefreshTokenKey(token: token), let record = try await store.refreshToken(key),
             record.rotatedAt == nil, record.expiresAt > now,
             let state = try await ownLiveSession(record.sessionID, client: client, now: now)
         else { return nil }
@@ -90,7 +90,7 @@ extension TokenService {
         var sessionID: String?
         if let claims = await signedClaims(token) {
             if claims.exp > now { sessionID = claims.sid }
-        } else if RandomToken.isRefreshTokenShaped(token), let record = try await store.refreshToken(hash: RandomToken.hash(token)) {
+        } else if let key = RefreshTokenKey(token: token), let record = try await store.refreshToken(key) {
             sessionID = record.sessionID
         }
         guard let sessionID, let state = try await store.sessionState(id: sessionID), state.session.dialect == .oauth,

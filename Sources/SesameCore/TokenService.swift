@@ -112,12 +112,13 @@ public struct TokenService: Sendable {
         let session = Session(
             id: RandomToken.make(byteCount: 16), uid: user.uid, dialect: dialect, clientID: clientID, createdAt: now,
             absoluteExpiresAt: absoluteEnd, revokedAt: nil, revokeReason: nil)
-        let refreshToken = RandomToken.make(byteCount: 32)
+        let tokenID = RandomToken.make(byteCount: 16)
+        let refreshToken = RefreshTokenKey.token(sessionID: session.id, id: tokenID, secret: RandomToken.bytes(32)) ?? RandomToken.make()
         var refreshExpiry = now + lifetimes.refresh
         if let absoluteEnd { refreshExpiry = min(refreshExpiry, absoluteEnd) }
         let record = RefreshTokenRecord(
-            id: RandomToken.make(byteCount: 16), tokenHash: RandomToken.hash(refreshToken), sessionID: session.id,
-            issuedAt: now, expiresAt: refreshExpiry)
+            id: tokenID, tokenHash: RandomToken.hash(refreshToken), sessionID: session.id,
+            issuedAt: now, expiresAt: refreshExpiry, isLocated: RefreshTokenKey.isLocated(refreshToken))
         try await store.createSession(session, firstToken: record, clearing: key)
         return try await pair(
             session: session, user: user, domain: domain, refreshToken: refreshToken, record: record, now: now)
@@ -236,8 +237,8 @@ public struct TokenService: Sendable {
     public func peek(_ credential: RefreshCredential) async throws -> SessionState? {
         switch credential {
         case .refreshToken(let token):
-            guard RandomToken.isRefreshTokenShaped(token) else { return nil }
-            return try await store.sessionState(refreshTokenHash: RandomToken.hash(token))
+            guard let key = RefreshTokenKey(token: token) else { return nil }
+            return try await store.sessionState(refreshToken: key)
         case .accessToken(let token):
             guard let claims = await signedClaims(token) else { return nil }
             return try await store.sessionState(id: claims.sid)
@@ -273,14 +274,23 @@ public struct TokenService: Sendable {
         var outcome = "rejected"
         defer { metrics.refresh(dialect, outcome: outcome) }
         let now = clock.unixNow()
-        let tokenHash: [UInt8]
+        let presented: RefreshTokenKey
+        // Only a legacy token can have been rotated before schema v5, to a legacy successor.
+        var presentedIsLegacy = false
         let binding: [UInt8]
         let kind: SuccessorDeriver.Kind
         switch credential {
         case .refreshToken(let token):
-            guard RandomToken.isRefreshTokenShaped(token) else { throw SesameError.invalidToken() }
+            guard var tokenKey = RefreshTokenKey(token: token) else { throw SesameError.invalidToken() }
+            if tokenKey.location == nil {
+                // A legacy token names no row: one read finds it, and the writer then goes by
+                // primary key like for any other token (and its successor is a located one).
+                guard let record = try await store.refreshToken(tokenKey) else { throw SesameError.invalidToken() }
+                tokenKey = record.key
+                presentedIsLegacy = true
+            }
             kind = .refreshToken
-            tokenHash = RandomToken.hash(token)
+            presented = tokenKey
             binding = deriver.binding(of: token)
         case .accessToken(let token):
             // The access token names the refresh token it was issued with (`jti`) and carries
@@ -291,24 +301,35 @@ public struct TokenService: Sendable {
                 let record = try await store.refreshToken(id: claims.jti, sessionID: claims.sid)
             else { throw SesameError.invalidToken() }
             kind = .accessToken
-            tokenHash = record.tokenHash
+            presented = record.key
+            presentedIsLegacy = !record.isLocated
             binding = claimedBinding
         }
-        let successor = deriver.successor(ofBinding: binding)
+        // The successor names its row: the presented token's session and an id derived like
+        // its secret, so that a retry within the grace window derives the very same token.
+        let secret = deriver.successorSecret(ofBinding: binding)
+        let successorID = deriver.successorID(ofBinding: binding)
+        let legacySuccessor = RandomToken.base64URL(secret)
+        let successor =
+            presented.location.flatMap { RefreshTokenKey.token(sessionID: $0.sessionID, id: successorID, secret: secret) }
+            ?? legacySuccessor
         let successorHash = RandomToken.hash(successor)
+        let legacySuccessorHash = presentedIsLegacy && successor != legacySuccessor ? RandomToken.hash(legacySuccessor) : nil
         let policy = RefreshPolicy(
             dialect: dialect, clientID: clientID, kind: kind, refreshLifetime: configuration.lifetimes(for: dialect).refresh,
-            grace: configuration.refreshGrace, successorHash: successorHash, now: now)
+            grace: configuration.refreshGrace, successorHash: successorHash, legacySuccessorHash: legacySuccessorHash, now: now)
         let result = try await store.rotate(
             RotationRequest(
-                tokenHash: tokenHash, successorHash: successorHash, successorID: RandomToken.make(byteCount: 16), now: now,
-                clearing: key)
+                token: presented, successorHash: successorHash, successorID: successorID,
+                successorIsLocated: RefreshTokenKey.isLocated(successor), now: now, clearing: key)
         ) { input in policy.decide(input) }
         switch result {
         case .rotated(let state, let record), .replayed(let state, let record):
             if case .rotated = result { outcome = "rotated" } else { outcome = "replayed" }
+            // A retry of a rotation made before schema v5 returns the legacy successor it made.
+            let token = record.tokenHash == successorHash ? successor : legacySuccessor
             return try await pair(
-                session: state.session, user: state.user, domain: state.domain, refreshToken: successor, record: record, now: now)
+                session: state.session, user: state.user, domain: state.domain, refreshToken: token, record: record, now: now)
         case .revoked(let state, let reason):
             outcome = "reuse-revoked"
             logger.warning(

@@ -155,5 +155,17 @@ enum PostgresSchema {
                 "DROP INDEX refresh_tokens_by_session",
                 "ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_id_key",
             ]),
+        // As SQLite's v5: tokens that name their row (`RefreshTokenKey`'s located format) are
+        // found by `(session_id, id)`, which becomes the primary key, and their hash is left out
+        // of the hash index, which keeps the legacy tokens only. Each rotation then inserts into
+        // two indexes instead of three (and, not being HOT, updates two instead of three).
+        Migration(
+            name: "v5-located-refresh-tokens",
+            statements: [
+                "ALTER TABLE refresh_tokens ADD COLUMN located BOOLEAN NOT NULL DEFAULT false",
+                "ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_pkey",
+                "ALTER TABLE refresh_tokens ADD CONSTRAINT refresh_tokens_pkey PRIMARY KEY USING INDEX refresh_tokens_by_session_id",
+                "CREATE UNIQUE INDEX refresh_tokens_by_hash ON refresh_tokens(token_hash) WHERE NOT located",
+            ]),
     ]
 }

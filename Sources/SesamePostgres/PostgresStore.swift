@@ -564,7 +564,6 @@ public final class PostgresStore: SesameStore, SealsSecrets {
     public func rotate(
         _ request: RotationRequest, decide: @escaping @Sendable (RotationInput) -> RotationDecision
     ) async throws -> RotationResult {
-        let tokenHash = Data(request.tokenHash)
         return try await transaction { connection in
             if let key = request.clearing { try await self.clearFailures(connection, key) }
             // Lock the session first: every rotation of this session, from any process, waits
@@ -572,12 +571,10 @@ public final class PostgresStore: SesameStore, SealsSecrets {
             // what the previous one committed.
             let locked = try await self.rows(
                 connection,
-                """
-                SELECT s.id FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id
-                WHERE t.token_hash = \(tokenHash) FOR UPDATE OF s
-                """)
+                Self.byKey(
+                    "SELECT s.id FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id", request.token, then: " FOR UPDATE OF s"))
             guard !locked.isEmpty else { return .notFound }
-            guard let row = try await self.rows(connection, "\(unescaped: Self.stateSelect) WHERE t.token_hash = \(tokenHash)").first
+            guard let row = try await self.rows(connection, Self.byKey(Self.stateSelect, request.token)).first
             else { return .notFound }
             let token = try Self.token(row, prefix: "t_")
             let state = try self.state(row)
@@ -587,12 +584,12 @@ public final class PostgresStore: SesameStore, SealsSecrets {
                     connection,
                     """
                     UPDATE refresh_tokens SET rotated_at = \(request.now), successor_hash = \(Data(request.successorHash))
-                    WHERE token_hash = \(tokenHash) AND rotated_at IS NULL RETURNING id
+                    WHERE session_id = \(token.sessionID) AND id = \(token.id) AND rotated_at IS NULL RETURNING id
                     """)
                 guard updated.count == 1 else { return .rejected(reason: "already-rotated") }
                 let successor = RefreshTokenRecord(
                     id: request.successorID, tokenHash: request.successorHash, sessionID: token.sessionID,
-                    issuedAt: request.now, expiresAt: expiresAt)
+                    issuedAt: request.now, expiresAt: expiresAt, isLocated: request.successorIsLocated)
                 try await self.insert(connection, successor)
                 // One insert inside the rotation's own transaction: no extra commit.
                 try await self.audit(
@@ -602,11 +599,17 @@ public final class PostgresStore: SesameStore, SealsSecrets {
                         detail: state.session.dialect.rawValue))
                 return .rotated(state, successor: successor)
             case .replay:
-                guard let hash = token.successorHash,
-                    let successorRow = try await self.rows(
-                        connection, "SELECT * FROM refresh_tokens WHERE token_hash = \(Data(hash))"
+                // The successor this request derived, at its primary key; or, for a rotation
+                // made before schema v5, the legacy successor it recorded.
+                guard let hash = token.successorHash else { return .rejected(reason: "successor-missing") }
+                let derived = RefreshTokenKey(hash: hash, location: .init(sessionID: token.sessionID, id: request.successorID))
+                var successorRow = try await self.rows(connection, Self.byKey("SELECT * FROM refresh_tokens", derived, alias: "")).first
+                if successorRow == nil {
+                    successorRow = try await self.rows(
+                        connection, Self.byKey("SELECT * FROM refresh_tokens", RefreshTokenKey(hash: hash), alias: "")
                     ).first
-                else { return .rejected(reason: "successor-missing") }
+                }
+                guard let successorRow else { return .rejected(reason: "successor-missing") }
                 return .replayed(state, successor: try Self.token(successorRow, prefix: ""))
             case .revokeSession(let reason):
                 try await connection.query(
@@ -630,16 +633,16 @@ public final class PostgresStore: SesameStore, SealsSecrets {
         }
     }
 
-    public func refreshToken(hash: [UInt8]) async throws -> RefreshTokenRecord? {
-        try await rows("SELECT * FROM refresh_tokens WHERE token_hash = \(Data(hash))").first.map { try Self.token($0, prefix: "") }
+    public func refreshToken(_ key: RefreshTokenKey) async throws -> RefreshTokenRecord? {
+        try await rows(Self.byKey("SELECT * FROM refresh_tokens", key, alias: "")).first.map { try Self.token($0, prefix: "") }
     }
 
     public func sessionState(id: String) async throws -> SessionState? {
         try await rows("\(unescaped: Self.sessionSelect) WHERE s.id = \(id)").first.map { try self.state($0) }
     }
 
-    public func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState? {
-        try await rows("\(unescaped: Self.stateSelect) WHERE t.token_hash = \(Data(refreshTokenHash))").first.map { try self.state($0) }
+    public func sessionState(refreshToken key: RefreshTokenKey) async throws -> SessionState? {
+        try await rows(Self.byKey(Self.stateSelect, key)).first.map { try self.state($0) }
     }
 
     public func revokeSession(id: String, at now: Int64, reason: String) async throws -> Bool {
@@ -697,8 +700,8 @@ public final class PostgresStore: SesameStore, SealsSecrets {
             """)
         report.refreshTokens = try await batches(
             """
-            DELETE FROM refresh_tokens WHERE token_hash IN (
-                SELECT token_hash FROM refresh_tokens WHERE expires_at < \(cutoff) LIMIT \(batch) FOR UPDATE SKIP LOCKED)
+            DELETE FROM refresh_tokens WHERE (session_id, id) IN (
+                SELECT session_id, id FROM refresh_tokens WHERE expires_at < \(cutoff) LIMIT \(batch) FOR UPDATE SKIP LOCKED)
             RETURNING id
             """)
         report.loginFailures = try await batches(
@@ -804,9 +807,9 @@ extension PostgresStore {
     func insert(_ connection: PostgresConnection, _ token: RefreshTokenRecord) async throws {
         try await connection.query(
             """
-            INSERT INTO refresh_tokens (token_hash, id, session_id, issued_at, expires_at, rotated_at, successor_hash)
+            INSERT INTO refresh_tokens (token_hash, id, session_id, issued_at, expires_at, rotated_at, successor_hash, located)
             VALUES (\(Data(token.tokenHash)), \(token.id), \(token.sessionID), \(token.issuedAt), \(token.expiresAt),
-                    \(token.rotatedAt), \(token.successorHash.map { Data($0) }))
+                    \(token.rotatedAt), \(token.successorHash.map { Data($0) }), \(token.isLocated))
             """, logger: logger)
     }
 
@@ -874,7 +877,7 @@ extension PostgresStore {
     static let stateSelect = """
         SELECT t.token_hash AS t_token_hash, t.id AS t_id, t.session_id AS t_session_id, t.issued_at AS t_issued_at,
                t.expires_at AS t_expires_at, t.rotated_at AS t_rotated_at, t.successor_hash AS t_successor_hash,
-               \(sessionColumns)
+               t.located AS t_located, \(sessionColumns)
         FROM refresh_tokens t
         JOIN sessions s ON s.id = t.session_id
         JOIN users u ON u.uid = s.uid
@@ -945,6 +948,21 @@ extension PostgresStore {
             id: try row[p + "id"].decode(String.self), tokenHash: Array(try row[p + "token_hash"].decode(Data.self)),
             sessionID: try row[p + "session_id"].decode(String.self), issuedAt: try row[p + "issued_at"].decode(Int64.self),
             expiresAt: try row[p + "expires_at"].decode(Int64.self), rotatedAt: try row[p + "rotated_at"].decode(Int64?.self),
-            successorHash: try row[p + "successor_hash"].decode(Data?.self).map { Array($0) })
+            successorHash: try row[p + "successor_hash"].decode(Data?.self).map { Array($0) },
+            isLocated: try row[p + "located"].decode(Bool.self))
+    }
+
+    /// `select` restricted to the refresh token `key` names (`alias` qualifies the token
+    /// table's columns): by primary key and hash when it has a location, else among the legacy
+    /// rows by hash (`NOT located` is what lets PostgreSQL use the partial hash index).
+    static func byKey(_ select: String, _ key: RefreshTokenKey, alias: String = "t.", then suffix: String = "") throws -> PostgresQuery {
+        let hash = Data(key.hash)
+        if let location = key.location {
+            return try """
+                \(unescaped: select) WHERE \(unescaped: alias)session_id = \(location.sessionID) AND \(unescaped: alias)id = \(location.id)
+                AND \(unescaped: alias)token_hash = \(hash)\(unescaped: suffix)
+                """
+        }
+        return try "\(unescaped: select) WHERE \(unescaped: alias)token_hash = \(hash) AND NOT \(unescaped: alias)located\(unescaped: suffix)"
     }
 }

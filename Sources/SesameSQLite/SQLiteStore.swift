@@ -489,8 +489,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
                 sql: "DELETE FROM login_failures WHERE domain_id = ? AND identifier = ?", arguments: [key.domainID, key.identifier])
         }
         // Cached statements: the writer prepares the hot path's SQL once, not per rotation.
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: Self.stateSelect + " WHERE t.token_hash = ?"), arguments: [Data(request.tokenHash)])
+        let (filter, arguments) = Self.filter(request.token)
+        let row = try Row.fetchOne(db.cachedStatement(sql: Self.stateSelect + filter), arguments: arguments)
         guard let row else { return .notFound }
         let token = Self.token(row)
         let state = try self.state(row, at: Self.stateAfterToken)
@@ -503,16 +503,20 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             guard db.changesCount == 1 else { return .rejected(reason: "already-rotated") }
             let successor = RefreshTokenRecord(
                 id: request.successorID, tokenHash: request.successorHash, sessionID: token.sessionID,
-                issuedAt: request.now, expiresAt: expiresAt)
+                issuedAt: request.now, expiresAt: expiresAt, isLocated: request.successorIsLocated)
             try Self.insert(db, successor)
             // One insert inside the rotation's own transaction: no extra commit (fsync).
             try Self.audit(
                 db, AuditEvent(at: request.now, kind: "refresh", uid: state.user.uid, sessionID: token.sessionID, detail: state.session.dialect.rawValue))
             return .rotated(state, successor: successor)
         case .replay:
+            // The successor this request derived, at its primary key; or, for a rotation made
+            // before schema v5, the legacy successor it recorded.
             guard let hash = token.successorHash,
                 let successorRow = try Row.fetchOne(
-                    db.cachedStatement(sql: Self.selectToken + " WHERE token_hash = ?"), arguments: [Data(hash)])
+                    db.cachedStatement(sql: Self.selectToken + Self.filter(located: true)),
+                    arguments: [token.sessionID, request.successorID, Data(hash)])
+                    ?? Row.fetchOne(db.cachedStatement(sql: Self.selectToken + Self.filter(located: false)), arguments: [Data(hash)])
             else { return .rejected(reason: "successor-missing") }
             return .replayed(state, successor: Self.token(successorRow))
         case .revokeSession(let reason):
@@ -534,10 +538,10 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         }
     }
 
-    public func refreshToken(hash: [UInt8]) async throws -> RefreshTokenRecord? {
-        try await pointRead { db in
-            try Row.fetchOne(db.cachedStatement(sql: Self.selectToken + " WHERE token_hash = ?"), arguments: [Data(hash)])
-                .map { Self.token($0) }
+    public func refreshToken(_ key: RefreshTokenKey) async throws -> RefreshTokenRecord? {
+        let (filter, arguments) = Self.filter(key, alias: "")
+        return try await pointRead { db in
+            try Row.fetchOne(db.cachedStatement(sql: Self.selectToken + filter), arguments: arguments).map { Self.token($0) }
         }
     }
 
@@ -547,9 +551,10 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         }
     }
 
-    public func sessionState(refreshTokenHash: [UInt8]) async throws -> SessionState? {
-        try await pointRead { db in
-            try Row.fetchOne(db.cachedStatement(sql: Self.stateSelect + " WHERE t.token_hash = ?"), arguments: [Data(refreshTokenHash)])
+    public func sessionState(refreshToken key: RefreshTokenKey) async throws -> SessionState? {
+        let (filter, arguments) = Self.filter(key)
+        return try await pointRead { db in
+            try Row.fetchOne(db.cachedStatement(sql: Self.stateSelect + filter), arguments: arguments)
                 .map { try self.state($0, at: Self.stateAfterToken) }
         }
     }
@@ -741,7 +746,9 @@ extension SQLiteStore {
     // follow. Decoding by name costs a case-insensitive search per column, which the writer
     // paid about thirty times per rotation and `userInfo` as many times per call.
 
-    static let tokenColumns = ["token_hash", "id", "session_id", "issued_at", "expires_at", "rotated_at", "successor_hash"]
+    static let tokenColumns = [
+        "token_hash", "id", "session_id", "issued_at", "expires_at", "rotated_at", "successor_hash", "located",
+    ]
     static let sessionColumns = [
         "id", "uid", "dialect", "client_id", "created_at", "absolute_expires_at", "revoked_at", "revoke_reason",
     ]
@@ -774,6 +781,23 @@ extension SQLiteStore {
         JOIN domains d ON d.id = u.domain_id
         """
     static let stateAfterToken = tokenColumns.count
+
+    /// The `WHERE` clause that finds the refresh token `key` names, and its arguments: by primary
+    /// key and hash when it has a location, else among the legacy rows by hash (the condition
+    /// `located = 0` is what lets SQLite use the partial hash index).
+    static func filter(_ key: RefreshTokenKey, alias: String = "t") -> (String, StatementArguments) {
+        if let location = key.location {
+            return (filter(located: true, alias: alias), [location.sessionID, location.id, Data(key.hash)])
+        }
+        return (filter(located: false, alias: alias), [Data(key.hash)])
+    }
+
+    /// The clause of ``filter(_:alias:)``: `(session_id, id, token_hash)` or `(token_hash)`.
+    static func filter(located: Bool, alias: String = "") -> String {
+        let p = alias.isEmpty ? "" : alias + "."
+        return located
+            ? " WHERE \(p)session_id = ? AND \(p)id = ? AND \(p)token_hash = ?" : " WHERE \(p)token_hash = ? AND \(p)located = 0"
+    }
 
     /// A session's state (``state(_:at:)`` at 0).
     static let sessionSelect = """
@@ -822,19 +846,19 @@ extension SQLiteStore {
         let successor: Data? = row[o + 6]
         return RefreshTokenRecord(
             id: row[o + 1], tokenHash: Array(hash), sessionID: row[o + 2], issuedAt: row[o + 3], expiresAt: row[o + 4],
-            rotatedAt: row[o + 5], successorHash: successor.map { Array($0) })
+            rotatedAt: row[o + 5], successorHash: successor.map { Array($0) }, isLocated: row[o + 7])
     }
 
     static func insert(_ db: Database, _ token: RefreshTokenRecord) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO refresh_tokens (token_hash, id, session_id, issued_at, expires_at, rotated_at, successor_hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO refresh_tokens (token_hash, id, session_id, issued_at, expires_at, rotated_at, successor_hash, located)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 Data(token.tokenHash), token.id, token.sessionID, token.issuedAt, token.expiresAt, token.rotatedAt,
-                token.successorHash.map { Data($0) },
+                token.successorHash.map { Data($0) }, token.isLocated,
             ])
     }
 

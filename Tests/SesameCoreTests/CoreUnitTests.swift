@@ -8,8 +8,12 @@ import Testing
         let token = RandomToken.make()
         let a = deriver.successor(ofBinding: deriver.binding(of: token))
         #expect(a == deriver.successor(ofBinding: deriver.binding(of: token)))
-        #expect(RandomToken.isRefreshTokenShaped(a))
+        #expect(RefreshTokenKey(token: a)?.location == nil)
         #expect(deriver.binding(of: token).count == 32)
+        // The successor's id is derived too, 16 bytes like every id Sesame makes.
+        let id = deriver.successorID(ofBinding: deriver.binding(of: token))
+        #expect(id == deriver.successorID(ofBinding: deriver.binding(of: token)) && id.utf8.count == 22)
+        #expect(id != deriver.successorID(ofBinding: deriver.binding(of: RandomToken.make())))
     }
 
     @Test func successorDependsOnTheTokenAndTheKey() {
@@ -38,14 +42,18 @@ import Testing
     @Test func tokensAre256BitsOfBase64URL() {
         let t = RandomToken.make()
         #expect(t.utf8.count == 43)
-        #expect(RandomToken.isRefreshTokenShaped(t))
+        #expect(RefreshTokenKey(token: t) == RefreshTokenKey(hash: RandomToken.hash(t)))
         #expect(RandomToken.hash(t).count == 32)
         #expect(RandomToken.make() != t)
     }
 
-    @Test(arguments: ["", "short", String(repeating: "a", count: 44), String(repeating: "a", count: 42) + "+", String(repeating: "é", count: 43)])
+    @Test(arguments: [
+        "", "short", String(repeating: "a", count: 44), String(repeating: "a", count: 42) + "+", String(repeating: "é", count: 43),
+        String(repeating: "a", count: 85), String(repeating: "a", count: 87), String(repeating: "a", count: 85) + "=",
+        String(repeating: "é", count: 86),
+    ])
     func oddStringsAreNotRefreshTokenShaped(s: String) {
-        #expect(!RandomToken.isRefreshTokenShaped(s))
+        #expect(RefreshTokenKey(token: s) == nil)
     }
 }
 
@@ -133,5 +141,34 @@ import Testing
         #expect(clock.unixNow() == 100)
         clock.advance(by: 7_201)
         #expect(clock.unixNow() == 7_301)
+    }
+}
+
+@Suite struct RefreshTokenKeyTests {
+    /// A located token is 86 Base64URL characters that name its session and id; its hash is
+    /// over the whole text.
+    @Test func aLocatedTokenNamesItsRow() throws {
+        let session = RandomToken.make(byteCount: 16)
+        let id = RandomToken.make(byteCount: 16)
+        let secret = RandomToken.bytes(32)
+        let token = try #require(RefreshTokenKey.token(sessionID: session, id: id, secret: secret))
+        #expect(token.utf8.count == RefreshTokenKey.locatedLength && RefreshTokenKey.isLocated(token))
+        let key = try #require(RefreshTokenKey(token: token))
+        #expect(key.location == .init(sessionID: session, id: id))
+        #expect(key.hash == RandomToken.hash(token))
+        // Same ids, another secret: another hash, so the row's hash does not match.
+        let forged = try #require(RefreshTokenKey.token(sessionID: session, id: id, secret: RandomToken.bytes(32)))
+        #expect(RefreshTokenKey(token: forged)?.location == key.location)
+        #expect(RefreshTokenKey(token: forged)?.hash != key.hash)
+    }
+
+    /// Ids Sesame did not make (not the Base64URL of 16 bytes) get no located token: the caller
+    /// falls back to a legacy one.
+    @Test(arguments: ["S-legacy", "", String(repeating: "A", count: 21), String(repeating: "A", count: 21) + "B", "🔑"])
+    func idsOfAnotherShapeAreNotLocated(id: String) {
+        let good = RandomToken.make(byteCount: 16)
+        #expect(RefreshTokenKey.token(sessionID: id, id: good, secret: RandomToken.bytes(32)) == nil)
+        #expect(RefreshTokenKey.token(sessionID: good, id: id, secret: RandomToken.bytes(32)) == nil)
+        #expect(RefreshTokenKey.token(sessionID: good, id: good, secret: RandomToken.bytes(31)) == nil)
     }
 }

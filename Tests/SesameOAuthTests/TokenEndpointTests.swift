@@ -49,7 +49,7 @@ import Testing
             let r = try await o.refresh(refresh)
             #expect(r.json["expires_in"] as? Int == 120)
             let next = try #require(r.json["refresh_token"] as? String)
-            let record = try #require(try await o.h.service.store.refreshToken(hash: RandomToken.hash(next)))
+            let record = try #require(try await o.h.service.store.refreshToken(RefreshTokenKey(token: next)!))
             #expect(record.expiresAt - record.issuedAt == 3_600)
         }
     }

@@ -90,7 +90,7 @@ struct MultiProcessTests {
             "SELECT count(*) FROM (SELECT session_id FROM refresh_tokens WHERE rotated_at IS NULL GROUP BY session_id HAVING count(*) > 1) AS f")
         #expect(forks == 0)
         #expect(try await probe.store.signingKeys().count == 1)
-        #expect(try await probe.store.appliedMigrations() == ["v1-core", "v2-oauth-clients", "v3-keys-kek", "v4-tokens-by-session"])
+        #expect(try await probe.store.appliedMigrations() == ["v1-core", "v2-oauth-clients", "v3-keys-kek", "v4-tokens-by-session", "v5-located-refresh-tokens"])
     }
 
     /// Refresh load on both processes, `kill -9` of one in the middle: the other keeps serving,

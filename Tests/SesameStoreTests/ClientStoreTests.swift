@@ -20,7 +20,7 @@ import Testing
         } else {
             applied = try await h.probe.texts("SELECT identifier FROM grdb_migrations ORDER BY rowid")
         }
-        #expect(applied == ["v1-core", "v2-oauth-clients", "v3-keys-kek", "v4-tokens-by-session"])
+        #expect(applied == ["v1-core", "v2-oauth-clients", "v3-keys-kek", "v4-tokens-by-session", "v5-located-refresh-tokens"])
     }
 
     @Test(arguments: StoreKind.available) func clientIDsAreUniqueAcrossDomains(store: StoreKind) async throws {
@@ -120,10 +120,10 @@ import Testing
         let h = try await TestHarness.make(store: store)
         defer { h.cleanUp() }
         let pair = try await h.login()
-        let record = try #require(try await h.store.refreshToken(hash: RandomToken.hash(pair.refreshToken)))
+        let record = try #require(try await h.store.refreshToken(RefreshTokenKey(token: pair.refreshToken)!))
         #expect(record.sessionID == pair.session.id && record.rotatedAt == nil)
-        #expect(try await h.store.refreshToken(hash: RandomToken.bytes(32)) == nil)
+        #expect(try await h.store.refreshToken(RefreshTokenKey(hash: RandomToken.bytes(32))) == nil)
         _ = try await h.service.refresh(.refreshToken(pair.refreshToken), dialect: .enduser)
-        #expect(try await h.store.refreshToken(hash: RandomToken.hash(pair.refreshToken))?.rotatedAt != nil)
+        #expect(try await h.store.refreshToken(RefreshTokenKey(token: pair.refreshToken)!)?.rotatedAt != nil)
     }
 }

@@ -32,7 +32,8 @@ import Testing
 
     static func request(_ h: TestHarness, presented token: String, successorID: String = RandomToken.make(byteCount: 16)) -> RotationRequest {
         RotationRequest(
-            tokenHash: RandomToken.hash(token), successorHash: policy(h, presented: token).successorHash, successorID: successorID,
+            token: RefreshTokenKey(token: token) ?? RefreshTokenKey(hash: RandomToken.hash(token)),
+            successorHash: policy(h, presented: token).successorHash, successorID: successorID, successorIsLocated: false,
             now: h.clock.unixNow())
     }
 

@@ -73,7 +73,7 @@ struct PostgresStoreTests {
         }
         defer { fixtures.forEach { $0.close() } }
         for fixture in fixtures {
-            #expect(try await fixture.store.appliedMigrations() == ["v1-core", "v2-oauth-clients", "v3-keys-kek", "v4-tokens-by-session"])
+            #expect(try await fixture.store.appliedMigrations() == ["v1-core", "v2-oauth-clients", "v3-keys-kek", "v4-tokens-by-session", "v5-located-refresh-tokens"])
             #expect(try await fixture.store.domains().isEmpty)
         }
     }

@@ -108,7 +108,7 @@ import Testing
         #expect(try await sqlite.deleteSessions([live.session.id, ended.session.id], endedBefore: now) == 1)
         #expect(try await h.store.sessionState(id: ended.session.id) == nil)
         #expect(try await h.store.sessionState(id: live.session.id) != nil)
-        let liveToken = try #require(try await h.store.refreshToken(hash: RandomToken.hash(live.refreshToken)))
+        let liveToken = try #require(try await h.store.refreshToken(RefreshTokenKey(token: live.refreshToken)!))
         #expect(try await sqlite.deleteTokens([(live.session.id, liveToken.id)], expiredBefore: now) == 0)
         _ = try await h.service.refresh(.refreshToken(live.refreshToken), dialect: .enduser)
     }

@@ -8,8 +8,8 @@ import SesameTestSupport
 import Testing
 
 /// Migration v4 rebuilt SQLite's refresh-token table (clustered by session) and replaced two of
-/// PostgreSQL's token indexes by one: a store last written at v3 keeps every token, and every
-/// rule about tokens still holds after the upgrade.
+/// PostgreSQL's token indexes by one; v5 keeps the hash index for legacy tokens only: a store
+/// last written at v3 keeps every token, and every rule about tokens still holds after the upgrade.
 @Suite struct TokenTableMigrationTests {
     static let sessionID = "S-legacy"
     static let rotated = (hash: RandomToken.bytes(32), id: "T-first")
@@ -60,6 +60,9 @@ import Testing
         #expect(
             try await SQLProbe(store).texts("SELECT name FROM pragma_table_info('refresh_tokens') WHERE pk > 0 ORDER BY pk")
                 == ["session_id", "id"])
+        // v5: the hash index covers the legacy (unlocated) rows only.
+        let hashIndex = try await SQLProbe(store).texts("SELECT sql FROM sqlite_master WHERE name = 'refresh_tokens_by_hash'")
+        #expect(hashIndex.first?.hasSuffix("WHERE located = 0") == true)
     }
 
     @Test(.enabled(if: PostgresTestDatabase.url != nil, Comment(rawValue: PostgresTestDatabase.skipReason)))
@@ -77,25 +80,39 @@ import Testing
         try await store.migrate()
         try await Self.checkUpgraded(store, probe: probe)
         let indexes = try await probe.texts("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'refresh_tokens' ORDER BY indexname")
-        #expect(indexes.contains("refresh_tokens_by_session_id"))
+        // v4's (session_id, id) index became the primary key at v5; the hash index covers legacy rows.
+        #expect(indexes.contains("refresh_tokens_pkey") && indexes.contains("refresh_tokens_by_hash"))
         #expect(!indexes.contains("refresh_tokens_by_session") && !indexes.contains("refresh_tokens_id_key"))
+        #expect(
+            try await probe.texts(
+                """
+                SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                WHERE i.indrelid = 'refresh_tokens'::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)
+                """) == ["session_id", "id"])
+        let hashIndex = try await probe.texts(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'refresh_tokens_by_hash'")
+        #expect(hashIndex.first?.contains("WHERE (NOT located)") == true)
     }
 
     /// What must hold on an upgraded store, whichever database it is.
     static func checkUpgraded(_ store: any SesameStore, probe: SQLProbe) async throws {
-        // Both tokens, every column intact, found by hash and by (id, session).
-        let first = try #require(try await store.refreshToken(hash: rotated.hash))
+        // Both tokens, every column intact, found by hash (legacy tokens, through the partial
+        // hash index) and by (id, session).
+        let first = try #require(try await store.refreshToken(RefreshTokenKey(hash: rotated.hash)))
+        #expect(!first.isLocated)
         #expect(first.id == rotated.id && first.sessionID == sessionID && first.issuedAt == 1000 && first.expiresAt == 9000)
         #expect(first.rotatedAt == 2000 && first.successorHash == current.hash)
         let second = try #require(try await store.refreshToken(id: current.id, sessionID: sessionID))
         #expect(second.tokenHash == current.hash && second.rotatedAt == nil && second.successorHash == nil)
         #expect(try await store.refreshToken(id: current.id, sessionID: "S-other") == nil)
-        #expect(try await store.sessionState(refreshTokenHash: current.hash)?.user.uid == "U-legacy")
+        #expect(try await store.sessionState(refreshToken: RefreshTokenKey(hash: current.hash))?.user.uid == "U-legacy")
 
         // The current token rotates; the rotated one is seen as rotated.
         let successorHash = RandomToken.bytes(32)
         let result = try await store.rotate(
-            RotationRequest(tokenHash: current.hash, successorHash: successorHash, successorID: "T-third", now: 3000)
+            RotationRequest(
+                token: RefreshTokenKey(hash: current.hash), successorHash: successorHash, successorID: "T-third", successorIsLocated: false,
+                now: 3000)
         ) { input in input.token.rotatedAt == nil ? .rotate(successorExpiresAt: 11000) : .reject(reason: "rotated") }
         guard case .rotated(_, let successor) = result else {
             Issue.record("expected a rotation, got \(result)")
@@ -103,7 +120,9 @@ import Testing
         }
         #expect(successor.tokenHash == successorHash && successor.sessionID == sessionID)
         let again = try await store.rotate(
-            RotationRequest(tokenHash: rotated.hash, successorHash: RandomToken.bytes(32), successorID: "T-x", now: 3000)
+            RotationRequest(
+                token: RefreshTokenKey(hash: rotated.hash, location: .init(sessionID: sessionID, id: rotated.id)),
+                successorHash: RandomToken.bytes(32), successorID: "T-x", successorIsLocated: true, now: 3000)
         ) { input in input.token.rotatedAt == nil ? .rotate(successorExpiresAt: 11000) : .reject(reason: "rotated") }
         guard case .rejected(let reason) = again, reason == "rotated" else {
             Issue.record("expected the rotated token to be refused, got \(again)")

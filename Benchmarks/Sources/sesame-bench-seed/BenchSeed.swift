@@ -133,14 +133,18 @@ struct BenchSeed: AsyncParsableCommand {
         var done = 0
         while done < count {
             let batch = min(20_000, count - done)
+            // Tokens in the located format, as `TokenService` issues them at login.
             let rows = (0..<batch).map { i -> (session: String, uid: String, token: String, id: String) in
-                (RandomToken.make(byteCount: 16), uids[(done + i) % uids.count], RandomToken.make(byteCount: 32), RandomToken.make(byteCount: 16))
+                let session = RandomToken.make(byteCount: 16)
+                let id = RandomToken.make(byteCount: 16)
+                let token = RefreshTokenKey.token(sessionID: session, id: id, secret: RandomToken.bytes(32))!
+                return (session, uids[(done + i) % uids.count], token, id)
             }
             try await store.pool.write { db in
                 let session = try db.cachedStatement(
                     sql: "INSERT INTO sessions (id, uid, dialect, client_id, created_at) VALUES (?, ?, ?, NULL, ?)")
                 let token = try db.cachedStatement(
-                    sql: "INSERT INTO refresh_tokens (token_hash, id, session_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+                    sql: "INSERT INTO refresh_tokens (token_hash, id, session_id, issued_at, expires_at, located) VALUES (?, ?, ?, ?, ?, 1)")
                 for row in rows {
                     try session.execute(arguments: [row.session, row.uid, dialect.rawValue, now])
                     try token.execute(arguments: [Data(RandomToken.hash(row.token)), row.id, row.session, now, now + lifetime])
