@@ -236,7 +236,12 @@ final class Fixture: @unchecked Sendable {
     /// One rotation straight against the store, with the policy's verdict, as TokenService does.
     func rotateInStore() async throws {
         let deriver = service.deriver
-        let successor = deriver.successor(ofBinding: deriver.binding(of: chain))
+        let binding = deriver.binding(of: chain)
+        let key = try require(RefreshTokenKey(token: chain))
+        let successorID = deriver.successorID(ofBinding: binding)
+        let location = try require(key.location)
+        let successor = try require(
+            RefreshTokenKey.token(sessionID: location.sessionID, id: successorID, secret: deriver.successorSecret(ofBinding: binding)))
         let successorHash = RandomToken.hash(successor)
         let now = service.clock.unixNow()
         let policy = RefreshPolicy(
@@ -244,8 +249,7 @@ final class Fixture: @unchecked Sendable {
             successorHash: successorHash, now: now)
         let result = try await store.rotate(
             RotationRequest(
-                tokenHash: RandomToken.hash(chain), successorHash: successorHash, successorID: RandomToken.make(byteCount: 16),
-                now: now)
+                token: key, successorHash: successorHash, successorID: successorID, successorIsLocated: true, now: now)
         ) { policy.decide($0) }
         guard case .rotated = result else { fatalError("rotation failed: \(result)") }
         chain = successor
