@@ -50,10 +50,15 @@ final class RotationGroupCommit: Sendable {
     let maximumBatch: Int
     private let pool: DatabasePool
     private let state = Mutex(State())
+    /// Runs on the writer after each batch's commit, before its waiters resume.
+    private let afterCommit: @Sendable () -> Void
 
-    init(pool: DatabasePool, maximumBatch: Int = 256) {
+    /// - Parameter afterCommit: runs on the writer after each batch's commit (the store nudges
+    ///   its ``WALCheckpointer`` there); it must return at once.
+    init(pool: DatabasePool, maximumBatch: Int = 256, afterCommit: @escaping @Sendable () -> Void = {}) {
         self.pool = pool
         self.maximumBatch = maximumBatch
+        self.afterCommit = afterCommit
     }
 
     /// Queues a rotation — `apply` runs it inside the batch's transaction
@@ -110,6 +115,7 @@ final class RotationGroupCommit: Sendable {
             // rotation's own outcome was.
             results = batch.map { _ in .failure(error) }
         }
+        afterCommit()
         for (pending, result) in zip(batch, results) {
             pending.continuation.resume(with: result)
         }

@@ -28,6 +28,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     private let rotations: RotationGroupCommit
     /// Runs the hot point reads on the calling thread (``InlineReaders``).
     private let inline: InlineReaders
+    /// Copies the WAL into the database file off the writer (``WALCheckpointer``).
+    private let checkpointer: WALCheckpointer
 
     /// Opens (creating if needed) the database at `path`, and runs pending migrations.
     ///
@@ -57,7 +59,9 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         let pool = try DatabasePool(path: path, configuration: configuration)
         self.pool = pool
         self.path = path
-        self.rotations = RotationGroupCommit(pool: pool)
+        let checkpointer = try WALCheckpointer(path: path)
+        self.checkpointer = checkpointer
+        self.rotations = RotationGroupCommit(pool: pool) { checkpointer.nudge() }
         // FULL makes every commit fsync the WAL, so an acknowledged write survives power loss,
         // not only a crash of the process. It must be set on the writer connection *after*
         // the pool opened it: GRDB's WAL setup sets NORMAL, which loses the last commits on
@@ -66,8 +70,9 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // The writer touches a few random pages of the token indexes per rotation: a 16 MiB
             // page cache (instead of 2 MiB) keeps their upper levels and the hot leaves in
-            // memory. Checkpoints run inside a commit, so they are spaced out to 4,000 WAL pages
-            // (16 MiB): fewer stalls, and pages rewritten meanwhile are copied once. Readers
+            // memory. The writer's own checkpoints run inside a commit, so they are spaced out to
+            // 4,000 WAL pages (16 MiB); the background checkpointer (``WALCheckpointer``) copies
+            // most of those pages meanwhile, so that the writer's checkpoint has little left. Readers
             // keep SQLite's default cache (memory stays flat whatever the store's size).
             try db.execute(sql: "PRAGMA cache_size = -16384")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
@@ -117,6 +122,7 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         // checkpoints the WAL and removes it. The inline readers must not outlive it: a
         // read-only connection closing last leaves the whole WAL for the next start to copy.
         inline.close()
+        checkpointer.close()
     }
 
     /// The size, in bytes, the WAL file is truncated to when it starts over (64 MiB).
@@ -478,6 +484,9 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     /// What the rotation group commit did so far (transactions, rotations, the largest batch,
     /// rotations queued now).
     public var rotationStatistics: GroupCommitStatistics { rotations.statistics }
+
+    /// Checkpoints the background checkpointer ran so far (``WALCheckpointer``).
+    public var backgroundCheckpoints: Int { checkpointer.runs }
 
     /// One rotation inside the caller's transaction: looks the presented token up with its
     /// session, user and domain, asks `decide`, and applies the verdict.
