@@ -16,7 +16,8 @@ where they do not belong (wrong method, unknown path, oversized body, wrong dial
 
 It captures the server's standard output and standard error (and the CLI's output), then
 searches them for every secret the run used: every issued access and refresh token (and the
-access tokens' signature segments), every password and wrong password sent, every `pwd`
+access tokens' signature segments; of a refresh token that names its row, the secret part
+piece by piece and the whole token whole: its ids are the public `sid` and `jti`), every password and wrong password sent, every `pwd`
 value (plain and encrypted), every signature sent, the domain secrets; each as is, URL-encoded
 (`quote`, `quote_plus`) and JSON-escaped.
 
@@ -40,6 +41,8 @@ class Run:
         self.server = server
         self.conn = server.connection(timeout=30)
         self.secrets: set[str] = set()
+        # Values searched whole only (their pieces may be public): located refresh tokens.
+        self.whole: set[str] = set()
         self.errors: list[tuple[str, bytes]] = []  # (what, body) of answers that are not a success
         self.flows = 0
 
@@ -50,8 +53,21 @@ class Run:
 
     def pair(self, p: c.Pair | None) -> c.Pair | None:
         if p:
-            self.secret(p.access, p.refresh, p.access.split(".")[2])
+            self.secret(p.access, p.access.split(".")[2])
+            self.refresh_token(p.refresh)
         return p
+
+    def refresh_token(self, token: str) -> None:
+        """A refresh token since schema v5 (86 characters) is the Base64URL of the session id,
+        the token id and 32 secret bytes: its first 42 characters encode the two ids, which are
+        public (`sid` and `jti` of every access token, logged by design). Its secret part is
+        searched piece by piece; the whole token in every encoding. A legacy token (43
+        characters) is all secret."""
+        if len(token) == 86:
+            self.whole.add(token)
+            self.secret(token[43:])
+        else:
+            self.secret(token)
 
     def note(self, what: str, ans: c.Answer, success: bool) -> None:
         self.flows += 1
@@ -295,7 +311,9 @@ def main() -> None:
         else:
             params = params + [("client_id", "leak-app")]
         for k, v in params:
-            if k in ("password", "refresh_token", "client_secret"):
+            if k == "refresh_token":
+                run.refresh_token(v)
+            elif k in ("password", "client_secret"):
                 run.secret(v)
         ans = run.request(what, "POST", c.OAUTH + "token", c.form(params), headers, success)
         return run.pair(c.oauth_pair(ans))
@@ -344,8 +362,9 @@ def main() -> None:
 
     hits: list[str] = []
     searched: list[tuple[str, str | bytes]] = [("request or answer", v) for v in sorted(run.secrets)] + stored
-    for what, value in searched:
-        for needle in sorted(needles(value)):
+    searched_whole = [("refresh token, whole", v) for v in sorted(run.whole)]
+    for what, value in searched + searched_whole:
+        for needle in sorted(forms_of(value) if isinstance(value, str) and value in run.whole else needles(value)):
             at = logtext.find(needle)
             if at >= 0:
                 line = logtext[logtext.rfind("\n", 0, at) + 1: logtext.find("\n", at)]
@@ -354,7 +373,7 @@ def main() -> None:
     echoes: list[str] = []
     for what, body in run.errors:
         text = body.decode("utf-8", "replace")
-        for s in run.secrets:
+        for s in run.secrets | run.whole:
             if any(f in text for f in forms_of(s)):
                 echoes.append(f"{what}: answer {text[:200]} echoes {s[:12]}...")
                 break
