@@ -48,7 +48,8 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         // A new database file is created owner-only; SQLite gives its -wal and -shm files the
         // database file's permissions.
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            // When this fails, so does the open below (same directory).
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true

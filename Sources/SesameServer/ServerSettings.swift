@@ -56,7 +56,7 @@ public struct ServerSettings: Sendable, Equatable {
 
     static func seconds(
         _ key: String, default value: Int64, in range: ClosedRange<Int64>, _ help: String,
-        _ path: WritableKeyPath<ServerSettings, Int64> & Sendable
+        _ path: any WritableKeyPath<ServerSettings, Int64> & Sendable
     ) -> Setting<ServerSettings> {
         Setting(key, default: "\(value)", help) { s, env in
             if let v = try env.integer(key, in: range, rule: "from \(range.lowerBound) to \(range.upperBound) seconds") {
