@@ -7,9 +7,8 @@ import Testing
 /// `sesame client add|list|remove`, black-box, and a client's life on a served store.
 @Suite(.serialized) struct ClientCommandTests {
     func tempDatabase() throws -> (URL, String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return (dir, "sqlite:" + dir.appendingPathComponent("sesame.sqlite").path)
+        let directory = try TemporaryDirectory("sesame-cli")
+        return (directory.url, directory.sqliteURL)
     }
 
     static let domainSecret = "a-domain-secret-of-some-length"

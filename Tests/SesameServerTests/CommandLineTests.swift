@@ -7,9 +7,8 @@ import Testing
 /// The `sesame` executable, black-box, exactly as CONTRACT.md §9 starts it.
 @Suite(.serialized) struct CommandLineTests {
     func tempDatabase() throws -> (URL, String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return (dir, "sqlite:" + dir.appendingPathComponent("sesame.sqlite").path)
+        let directory = try TemporaryDirectory("sesame-cli")
+        return (directory.url, directory.sqliteURL)
     }
 
     static let secret = "a-domain-secret-of-some-length"

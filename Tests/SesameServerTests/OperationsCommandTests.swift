@@ -9,9 +9,8 @@ import Testing
 /// key rotated by the CLI.
 @Suite(.serialized) struct OperationsCommandTests {
     func tempDatabase() throws -> (URL, String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-ops-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return (dir, "sqlite:" + dir.appendingPathComponent("sesame.sqlite").path)
+        let directory = try TemporaryDirectory("sesame-ops")
+        return (directory.url, directory.sqliteURL)
     }
 
     static let secret = "a-domain-secret-of-some-length"

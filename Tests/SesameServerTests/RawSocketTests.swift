@@ -5,10 +5,9 @@ import Testing
 /// Requests no well-behaved client sends, over a real socket to the real binary.
 @Suite(.serialized) struct RawSocketTests {
     static func withServer(_ body: (Int) async throws -> Void) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-raw-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let (server, port) = try await SesameProcess.serve(database: "sqlite:" + dir.appendingPathComponent("s.sqlite").path)
+        let directory = try TemporaryDirectory("sesame-raw")
+        defer { directory.remove() }
+        let (server, port) = try await SesameProcess.serve(database: directory.sqliteURL)
         defer { server.send(SIGKILL) }
         try await body(port)
         server.send(SIGTERM)

@@ -28,10 +28,9 @@ import Testing
     /// the database file and removes it, so that the next start does not begin with a checkpoint
     /// of everything the last run wrote.
     @Test func closingTheStoreLeavesNoWAL() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-close-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("sesame.sqlite").path
+        let directory = try TemporaryDirectory("sesame-close")
+        defer { directory.remove() }
+        let path = directory.path("sesame.sqlite")
         do {
             let store = try SQLiteStore(path: path)
             try await store.recordAudit(AuditEvent(at: 1, kind: "test"))
@@ -46,10 +45,9 @@ import Testing
     /// Opening checkpoints the WAL, but never waits for it: a store that another process is
     /// reading (a server beside the CLI) opens at once.
     @Test func openingBesideAReaderDoesNotWaitForTheCheckpoint() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-open-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("sesame.sqlite").path
+        let directory = try TemporaryDirectory("sesame-open")
+        defer { directory.remove() }
+        let path = directory.path("sesame.sqlite")
         let first = try SQLiteStore(path: path)
         try await first.recordAudit(AuditEvent(at: 1, kind: "test"))
         // Another connection in the middle of a read: a TRUNCATE checkpoint would wait for it.

@@ -35,10 +35,9 @@ import Testing
     ]
 
     @Test func aV3SQLiteStoreUpgradesWithItsTokens() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-v3-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("sesame.sqlite").path
+        let directory = try TemporaryDirectory("sesame-v3")
+        defer { directory.remove() }
+        let path = directory.path("sesame.sqlite")
         do {
             let pool = try DatabasePool(path: path)
             try SQLiteSchema.migrator.migrate(pool, upTo: "v3-keys-kek")
