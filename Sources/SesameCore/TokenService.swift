@@ -309,12 +309,12 @@ public struct TokenService: Sendable {
         // its secret, so that a retry within the grace window derives the very same token.
         let secret = deriver.successorSecret(ofBinding: binding)
         let successorID = deriver.successorID(ofBinding: binding)
-        let legacySuccessor = RandomToken.base64URL(secret)
-        let successor =
-            presented.location.flatMap { RefreshTokenKey.token(sessionID: $0.sessionID, id: successorID, secret: secret) }
-            ?? legacySuccessor
+        let located = presented.location.flatMap { RefreshTokenKey.token(sessionID: $0.sessionID, id: successorID, secret: secret) }
+        let successor = located ?? RandomToken.base64URL(secret)
         let successorHash = RandomToken.hash(successor)
-        let legacySuccessorHash = presentedIsLegacy && successor != legacySuccessor ? RandomToken.hash(legacySuccessor) : nil
+        // The same successor in the legacy format, which a rotation made before schema v5 issued.
+        let legacySuccessor = presentedIsLegacy && located != nil ? RandomToken.base64URL(secret) : nil
+        let legacySuccessorHash = legacySuccessor.map(RandomToken.hash)
         let policy = RefreshPolicy(
             dialect: dialect, clientID: clientID, kind: kind, refreshLifetime: configuration.lifetimes(for: dialect).refresh,
             grace: configuration.refreshGrace, successorHash: successorHash, legacySuccessorHash: legacySuccessorHash, now: now)
@@ -327,7 +327,7 @@ public struct TokenService: Sendable {
         case .rotated(let state, let record), .replayed(let state, let record):
             if case .rotated = result { outcome = "rotated" } else { outcome = "replayed" }
             // A retry of a rotation made before schema v5 returns the legacy successor it made.
-            let token = record.tokenHash == successorHash ? successor : legacySuccessor
+            let token = record.tokenHash == successorHash ? successor : legacySuccessor ?? successor
             return try await pair(
                 session: state.session, user: state.user, domain: state.domain, refreshToken: token, record: record, now: now)
         case .revoked(let state, let reason):
