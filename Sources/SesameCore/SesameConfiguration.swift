@@ -86,7 +86,7 @@ public struct SesameConfiguration: Sendable, Equatable {
     static let tenYears: Int64 = 10 * 365 * 86_400
 
     static func lifetime(
-        _ key: String, default value: Int64, _ help: String, _ path: WritableKeyPath<SesameConfiguration, Int64> & Sendable
+        _ key: String, default value: Int64, _ help: String, _ path: any WritableKeyPath<SesameConfiguration, Int64> & Sendable
     ) -> Setting<SesameConfiguration> {
         Setting(key, default: "\(value)", help) { c, env in
             if let v = try env.integer(key, in: 1...tenYears, rule: "a whole number of seconds above 0") { c[keyPath: path] = v }

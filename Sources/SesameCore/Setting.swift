@@ -50,7 +50,7 @@ public struct Setting<Target>: Sendable {
     }
 
     /// This setting applied to the `Target` found at `path` inside `Outer`.
-    public func lifted<Outer>(_ path: WritableKeyPath<Outer, Target> & Sendable) -> Setting<Outer> {
+    public func lifted<Outer>(_ path: any WritableKeyPath<Outer, Target> & Sendable) -> Setting<Outer> {
         let apply = self.apply
         return Setting<Outer>(key, default: defaultText, help, secret: isSecret, flag: hasFlag, flagName: flagOverride) { outer, env in
             try apply(&outer[keyPath: path], env)
