@@ -199,7 +199,12 @@ final class Fixture: @unchecked Sendable {
     nonisolated(unsafe) static var shared: Fixture?
 
     static func prepare() async throws {
-        if shared == nil { shared = try await Fixture() }
+        guard shared == nil else { return }
+        shared = try await Fixture()
+        // The fixture lives as long as the benchmark process: its store goes when the process does.
+        atexit {
+            if let directory = Fixture.shared?.directory { try? FileManager.default.removeItem(at: directory) }
+        }
     }
 
     init() async throws {
