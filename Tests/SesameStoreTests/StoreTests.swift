@@ -165,10 +165,23 @@ import Testing
                 "SELECT token_hash FROM refresh_tokens UNION ALL SELECT successor_hash FROM refresh_tokens WHERE successor_hash IS NOT NULL")
             + (try await h.probe.texts("SELECT id FROM refresh_tokens").map { Array($0.utf8) })
         #expect(blobs.count >= 6)
+        // A current token's 32 secret bytes: the last 32 of what its text encodes (a located
+        // token puts the session's and its own id in front; both are public).
+        let secrets = try current.map { try #require(RandomToken.decodeBase64URL($0)).suffix(32).map { $0 } }
+        #expect(current.allSatisfy { $0.utf8.count == RefreshTokenKey.locatedLength })
         for blob in blobs {
             let bytes = Array(blob)
-            #expect(!current.contains(deriver.successor(ofBinding: bytes)))
-            #expect(!current.contains(deriver.successor(ofBinding: deriver.binding(of: String(decoding: bytes, as: UTF8.self)))))
+            // Neither a stored value nor what the key derives from it is a current token's secret.
+            #expect(!secrets.contains(bytes))
+            #expect(!secrets.contains(deriver.successorSecret(ofBinding: bytes)))
+            #expect(!secrets.contains(deriver.successorSecret(ofBinding: deriver.binding(of: String(decoding: bytes, as: UTF8.self)))))
+        }
+        // The store keeps a token only as its hash: no column holds its text or its secret.
+        let texts = try await h.probe.texts("SELECT id || ' ' || session_id FROM refresh_tokens")
+        for (token, secret) in zip(current, secrets) {
+            #expect(!texts.contains { $0.contains(token) || $0.contains(RandomToken.base64URL(secret)) })
+            #expect(!blobs.contains { Array($0) == secret })
+            #expect(try await h.probe.integer("SELECT count(*) FROM refresh_tokens WHERE token_hash = ?", [.blob(RandomToken.hash(token))]) == 1)
         }
     }
 
