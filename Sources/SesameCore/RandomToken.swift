@@ -26,9 +26,7 @@ public enum RandomToken {
         Array(SHA256.hash(data: Array(token.utf8)))
     }
 
-    static func isBase64URL(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
-    }
+    static func isBase64URL(_ b: UInt8) -> Bool { base64URLValues[Int(b)] < 64 }
 
     /// The bytes of unpadded (or padded) Base64URL text; `nil` when it is not Base64URL.
     public static func decodeBase64URL(_ text: String) -> [UInt8]? {

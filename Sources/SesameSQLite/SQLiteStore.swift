@@ -523,10 +523,9 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             // The successor this request derived, at its primary key; or, for a rotation made
             // before schema v5, the legacy successor it recorded.
             guard let hash = token.successorHash,
-                let successorRow = try Row.fetchOne(
-                    db.cachedStatement(sql: Self.selectToken + Self.filter(located: true)),
-                    arguments: [token.sessionID, request.successorID, Data(hash)])
-                    ?? Row.fetchOne(db.cachedStatement(sql: Self.selectToken + Self.filter(located: false)), arguments: [Data(hash)])
+                let successorRow = try Self.fetchToken(
+                    db, RefreshTokenKey(hash: hash, location: .init(sessionID: token.sessionID, id: request.successorID)))
+                    ?? Self.fetchToken(db, RefreshTokenKey(hash: hash))
             else { return .rejected(reason: "successor-missing") }
             return .replayed(state, successor: Self.token(successorRow))
         case .revokeSession(let reason):
@@ -549,10 +548,13 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     }
 
     public func refreshToken(_ key: RefreshTokenKey) async throws -> RefreshTokenRecord? {
+        try await pointRead { db in try Self.fetchToken(db, key).map { Self.token($0) } }
+    }
+
+    /// The row of the refresh token `key` names (``tokenColumns``).
+    static func fetchToken(_ db: Database, _ key: RefreshTokenKey) throws -> Row? {
         let (filter, arguments) = Self.filter(key, alias: "")
-        return try await pointRead { db in
-            try Row.fetchOne(db.cachedStatement(sql: Self.selectToken + filter), arguments: arguments).map { Self.token($0) }
-        }
+        return try Row.fetchOne(db.cachedStatement(sql: Self.selectToken + filter), arguments: arguments)
     }
 
     public func sessionState(id: String) async throws -> SessionState? {
@@ -616,36 +618,24 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
     public func sweep(cutoff: Int64, now: Int64, staleFailuresBefore: Int64) async throws -> SweepReport {
         var report = SweepReport()
         // Sessions first: their tokens go with them (ON DELETE CASCADE).
-        var afterSession = ""
-        while true {
-            let after = afterSession
-            let ids = try await pool.read { db in
-                try String.fetchAll(
-                    db, sql: "SELECT s.id FROM sessions s WHERE s.id > ?2 AND (\(Self.sessionEnded("s"))) ORDER BY s.id LIMIT \(Self.sweepBatch)",
-                    arguments: [cutoff, after])
-            }
-            guard let last = ids.last else { break }
-            report.sessions += try await deleteSessions(ids, endedBefore: cutoff)
-            if ids.count < Self.sweepBatch { break }
-            afterSession = last
+        report.sessions = try await sweepPages(after: "") { db, after in
+            try String.fetchAll(
+                db, sql: "SELECT s.id FROM sessions s WHERE s.id > ?2 AND (\(Self.sessionEnded("s"))) ORDER BY s.id LIMIT \(Self.sweepBatch)",
+                arguments: [cutoff, after])
+        } delete: { ids in
+            try await self.deleteSessions(ids, endedBefore: cutoff)
         }
-        var afterToken = ("", "")
-        while true {
-            let after = afterToken
-            let keys = try await pool.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT session_id, id FROM refresh_tokens WHERE (session_id, id) > (?2, ?3) AND expires_at < ?1
-                        ORDER BY session_id, id LIMIT \(Self.sweepBatch)
-                        """,
-                    arguments: [cutoff, after.0, after.1]
-                ).map { row -> (String, String) in (row[0], row[1]) }
-            }
-            guard let last = keys.last else { break }
-            report.refreshTokens += try await deleteTokens(keys, expiredBefore: cutoff)
-            if keys.count < Self.sweepBatch { break }
-            afterToken = last
+        report.refreshTokens = try await sweepPages(after: ("", "")) { db, after in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT session_id, id FROM refresh_tokens WHERE (session_id, id) > (?2, ?3) AND expires_at < ?1
+                    ORDER BY session_id, id LIMIT \(Self.sweepBatch)
+                    """,
+                arguments: [cutoff, after.0, after.1]
+            ).map { row -> (String, String) in (row[0], row[1]) }
+        } delete: { keys in
+            try await self.deleteTokens(keys, expiredBefore: cutoff)
         }
         // Failure counts: a small table, keyed for this query.
         while true {
@@ -664,6 +654,23 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             if deleted < Self.sweepBatch { break }
         }
         return report
+    }
+
+    /// Pages through the keys `page` finds on a reader (at most ``sweepBatch`` after the given
+    /// one, in key order) and hands each page to `delete`; returns the rows deleted.
+    func sweepPages<Key: Sendable>(
+        after first: Key, _ page: @escaping @Sendable (Database, Key) throws -> [Key], delete: ([Key]) async throws -> Int
+    ) async throws -> Int {
+        var after = first
+        var deleted = 0
+        while true {
+            let from = after
+            let keys = try await pool.read { db in try page(db, from) }
+            guard let last = keys.last else { return deleted }
+            deleted += try await delete(keys)
+            if keys.count < Self.sweepBatch { return deleted }
+            after = last
+        }
     }
 
     /// Deletes the sessions among `ids` that ended before `cutoff`, checked again here: one named
@@ -796,17 +803,11 @@ extension SQLiteStore {
     /// key and hash when it has a location, else among the legacy rows by hash (the condition
     /// `located = 0` is what lets SQLite use the partial hash index).
     static func filter(_ key: RefreshTokenKey, alias: String = "t") -> (String, StatementArguments) {
-        if let location = key.location {
-            return (filter(located: true, alias: alias), [location.sessionID, location.id, Data(key.hash)])
-        }
-        return (filter(located: false, alias: alias), [Data(key.hash)])
-    }
-
-    /// The clause of ``filter(_:alias:)``: `(session_id, id, token_hash)` or `(token_hash)`.
-    static func filter(located: Bool, alias: String = "") -> String {
         let p = alias.isEmpty ? "" : alias + "."
-        return located
-            ? " WHERE \(p)session_id = ? AND \(p)id = ? AND \(p)token_hash = ?" : " WHERE \(p)token_hash = ? AND \(p)located = 0"
+        if let location = key.location {
+            return (" WHERE \(p)session_id = ? AND \(p)id = ? AND \(p)token_hash = ?", [location.sessionID, location.id, Data(key.hash)])
+        }
+        return (" WHERE \(p)token_hash = ? AND \(p)located = 0", [Data(key.hash)])
     }
 
     /// A session's state (``state(_:at:)`` at 0).
