@@ -2,10 +2,13 @@
 # The load benchmark: builds release, seeds a fresh SQLite store, and drives `sesame serve`
 # over loopback with wrk, next to the ceiling (sesame-ceiling: one Hummingbird route with a
 # fixed ~300-byte JSON body) under identical wrk settings. Prints one table; see
-# docs/PERFORMANCE.md.
+# docs/PERFORMANCE.md. The whole output is also written to
+# $RESULTS/run-load-YYYYMMDD-HHMM.txt (RESULTS defaults to results/ at the repository root,
+# which git ignores).
 #
 # Usage: Benchmarks/run-load.sh            (from anywhere; about 4 minutes after the build)
 # Settings (environment):
+#   RESULTS=DIR                             where the output file goes (default: ROOT/results)
 #   DURATION=10s CONNECTIONS=64 THREADS=2   wrk settings of every scenario and of the ceiling
 #   USERS=10000                             users and enduser/kanfang sessions seeded
 #   BCRYPT_COST=10                          the server's configured cost (and the users' hashes)
@@ -23,6 +26,11 @@ BCRYPT_COST="${BCRYPT_COST:-10}"
 MILLION="${MILLION:-1}"
 STORM_CONNECTIONS="${STORM_CONNECTIONS:-8}"
 ISSUER="http://sesame.bench"
+RESULTS="${RESULTS:-$ROOT/results}"
+mkdir -p "$RESULTS"
+OUTPUT="$RESULTS/run-load-$(date -u +%Y%m%d-%H%M).txt"
+exec > >(tee "$OUTPUT")
+echo "== output: $OUTPUT"
 
 if ! command -v wrk >/dev/null; then
   echo "wrk not found: installing the Debian package" >&2
