@@ -8,7 +8,9 @@ logouts, kanfang GetAccessToken and RefreshToken (credentials checked), oauth pa
 refresh-token grants (a public client), plus /health, each
 from one of 300 client addresses (X-Forwarded-For; loopback is configured as a trusted proxy,
 so the per-address limiter keeps a window per address, as in production). Every `--interval` seconds (10) it samples the server's RSS (/proc/PID/status VmRSS), open
-file descriptors (/proc/PID/fd) and the p50/p99 latency of the interval into a CSV.
+file descriptors (/proc/PID/fd) and the p50/p99 latency of the interval into a CSV
+(`--csv`; by default results/soak-STORE-YYYYMMDD-HHMM.csv at the repository root, which git
+ignores).
 
 Bars (after the warm-up, `--warmup-minutes`, default 10):
 - every RSS sample stays within +-10 % of the RSS at the end of the warm-up;
@@ -20,7 +22,7 @@ The warm-up lasts until the server's bounded caches are full, so that what the b
 growth beyond them: the verified-token memo (4,096 tokens) fills as userInfo and kanfang
 refreshes verify new access tokens, and on SQLite the writer's page cache (16 MiB) fills as the
 store, which starts empty, outgrows it; at the default rate both take several minutes. With a
-two-minute warm-up their fill was counted as growth (docs/RELIABILITY.md, finding 6).
+two-minute warm-up their fill was counted as growth (docs/RELIABILITY.md, the soak).
 
 bcrypt cost is 4 (SESAME_BCRYPT_COST=4): the soak is about memory and descriptors over time,
 not about the cost of a hash.
@@ -47,7 +49,7 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--rate", type=float, default=150, help="requests per second, all clients together")
     p.add_argument("--users", type=int, default=40)
-    p.add_argument("--csv", default=None, help="where to write the samples (default: soak-STORE.csv in the temp dir)")
+    p.add_argument("--csv", default=None, help="where to write the samples (default: results/soak-STORE-YYYYMMDD-HHMM.csv in the repository)")
     p.add_argument("--seed", type=int, default=None)
     args = p.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(2**32)
@@ -61,7 +63,9 @@ def main() -> None:
     cli.client_add("soak-app", "default")  # a public oauth client
     server = c.Server(binary, store, env).start()
     c.log(f"soak: {args.minutes} min on {store.label}, pid {server.pid}, port {server.port}, seed {seed}")
-    csv_path = args.csv or os.path.join(store.tmp, f"soak-{store.kind}.csv")
+    csv_path = args.csv or os.path.join(
+        c.REPO, "results", time.strftime(f"soak-{store.kind}-%Y%m%d-%H%M.csv", time.gmtime()))
+    os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
 
     lock = threading.Lock()
     latencies: list[float] = []
@@ -228,9 +232,6 @@ def main() -> None:
     c.log(f"samples: {csv_path}")
     for e in unexpected_examples:
         c.log("unexpected:", e)
-    if not args.keep and not args.csv:
-        args.keep = True  # the CSV lives in the temp dir: keep it
-    store.keep = args.keep
     store.cleanup()
     fig.finish()
 
