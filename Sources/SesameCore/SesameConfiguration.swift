@@ -77,108 +77,84 @@ public struct SesameConfiguration: Sendable, Equatable {
     /// - Throws: ``SesameError`` with code ``SesameError/Code/invalidInput`` naming the first
     ///   variable whose value is not valid.
     public func overlaid(with environment: [String: String]) throws -> SesameConfiguration {
-        let env = EnvironmentReader(environment)
         var c = self
-        for setting in Self.settings { try setting.apply(&c, env) }
+        for setting in Self.settings { try setting.apply(to: &c, from: environment) }
         return c
     }
 
     static let tenYears: Int64 = 10 * 365 * 86_400
 
     static func lifetime(
-        _ key: String, default value: Int64, _ help: String, _ path: any WritableKeyPath<SesameConfiguration, Int64> & Sendable
+        _ key: String, _ path: any WritableKeyPath<SesameConfiguration, Int64> & Sendable, _ help: String
     ) -> Setting<SesameConfiguration> {
-        Setting(key, default: "\(value)", help) { c, env in
-            if let v = try env.integer(key, in: 1...tenYears, rule: "a whole number of seconds above 0") { c[keyPath: path] = v }
-        }
+        .integer(key, path, in: 1...tenYears, rule: "a whole number of seconds above 0", help)
     }
 
-    /// Every setting of the token core, in the order `--help` lists them.
+    /// Every setting of the token core, in the order `--help` lists them. Defaults are the
+    /// properties' initial values above.
     public static let settings: [Setting<SesameConfiguration>] = [
-        lifetime("SESAME_ENDUSER_ACCESS_TTL", default: 7_200, "enduser access token lifetime, seconds", \.enduser.access),
-        lifetime("SESAME_ENDUSER_REFRESH_TTL", default: 2_592_000, "enduser refresh token lifetime, seconds", \.enduser.refresh),
-        lifetime("SESAME_KANFANG_ACCESS_TTL", default: 172_800, "kanfang access token lifetime, seconds", \.kanfang.access),
-        lifetime("SESAME_KANFANG_REFRESH_TTL", default: 2_592_000, "kanfang refresh token lifetime, seconds", \.kanfang.refresh),
-        lifetime("SESAME_OAUTH_ACCESS_TTL", default: 900, "oauth access token lifetime, seconds", \.oauth.access),
-        lifetime("SESAME_OAUTH_REFRESH_TTL", default: 2_592_000, "oauth refresh token lifetime, seconds", \.oauth.refresh),
-        Setting("SESAME_SESSION_ABSOLUTE_TTL", default: "0", "cap on a session's whole life, seconds; 0 = none") { c, env in
-            if let v = try env.integer("SESAME_SESSION_ABSOLUTE_TTL", in: 0...tenYears, rule: "a whole number of seconds") {
-                c.sessionAbsoluteLifetime = v == 0 ? nil : v
-            }
+        lifetime("SESAME_ENDUSER_ACCESS_TTL", \.enduser.access, "enduser access token lifetime, seconds"),
+        lifetime("SESAME_ENDUSER_REFRESH_TTL", \.enduser.refresh, "enduser refresh token lifetime, seconds"),
+        lifetime("SESAME_KANFANG_ACCESS_TTL", \.kanfang.access, "kanfang access token lifetime, seconds"),
+        lifetime("SESAME_KANFANG_REFRESH_TTL", \.kanfang.refresh, "kanfang refresh token lifetime, seconds"),
+        lifetime("SESAME_OAUTH_ACCESS_TTL", \.oauth.access, "oauth access token lifetime, seconds"),
+        lifetime("SESAME_OAUTH_REFRESH_TTL", \.oauth.refresh, "oauth refresh token lifetime, seconds"),
+        .value(
+            "SESAME_SESSION_ABSOLUTE_TTL", \.sessionAbsoluteLifetime, "cap on a session's whole life, seconds; 0 = none",
+            shown: { "\($0 ?? 0)" }
+        ) { value in
+            let seconds = try value.integer(in: 0...tenYears, rule: "a whole number of seconds")
+            return seconds == 0 ? nil : seconds
         },
-        Setting("SESAME_REFRESH_GRACE", default: "10", "seconds a rotated refresh token still returns its successor") { c, env in
-            if let v = try env.integer("SESAME_REFRESH_GRACE", in: 0...tenYears, rule: "a whole number of seconds") { c.refreshGrace = v }
+        .integer(
+            "SESAME_REFRESH_GRACE", \.refreshGrace, in: 0...tenYears, rule: "a whole number of seconds",
+            "seconds a rotated refresh token still returns its successor"),
+        .integer(
+            "SESAME_LOCKOUT_THRESHOLD", \.lockoutThreshold, in: 1...1000, rule: "a count from 1 to 1000",
+            "failures in a row that freeze an identifier (1 to 1000)"),
+        lifetime("SESAME_LOCKOUT_SECONDS", \.lockoutSeconds, "how long a freeze lasts, seconds"),
+        .integer("SESAME_BCRYPT_COST", \.bcryptCost, in: 4...31, rule: "from 4 to 31", "bcrypt cost of new password hashes (4 to 31)"),
+        .value("SESAME_ISSUER", \.issuer, "the tokens' iss claim (http:// or https:// URL)", shown: { $0 ?? "http://HOST:PORT" }) {
+            guard $0.text.hasPrefix("http://") || $0.text.hasPrefix("https://") else { throw $0.invalid("an http:// or https:// URL") }
+            return $0.text
         },
-        Setting("SESAME_LOCKOUT_THRESHOLD", default: "5", "failures in a row that freeze an identifier (1 to 1000)") { c, env in
-            if let v = try env.integer("SESAME_LOCKOUT_THRESHOLD", in: 1...1000, rule: "a count from 1 to 1000") { c.lockoutThreshold = v }
+        .value("SESAME_KANFANG_DOMAIN", \.kanfangDomain, "the user domain kanfang accounts live in") {
+            guard UserDomain.isValidName($0.text) else { throw SesameError(.invalidInput, "\($0.key) must match ^[A-Za-z0-9._-]{1,64}$") }
+            return $0.text
         },
-        lifetime("SESAME_LOCKOUT_SECONDS", default: 1_200, "how long a freeze lasts, seconds", \.lockoutSeconds),
-        Setting("SESAME_BCRYPT_COST", default: "10", "bcrypt cost of new password hashes (4 to 31)") { c, env in
-            if let v = try env.integer("SESAME_BCRYPT_COST", in: 4...31, rule: "from 4 to 31") { c.bcryptCost = v }
-        },
-        Setting("SESAME_ISSUER", default: "http://HOST:PORT", "the tokens' iss claim (http:// or https:// URL)") { c, env in
-            guard let v = env.text("SESAME_ISSUER") else { return }
-            guard v.hasPrefix("http://") || v.hasPrefix("https://") else {
-                throw SesameError(.invalidInput, "SESAME_ISSUER must be an http:// or https:// URL")
-            }
-            c.issuer = v
-        },
-        Setting("SESAME_KANFANG_DOMAIN", default: "default", "the user domain kanfang accounts live in") { c, env in
-            guard let v = env.text("SESAME_KANFANG_DOMAIN") else { return }
-            guard UserDomain.isValidName(v) else {
-                throw SesameError(.invalidInput, "SESAME_KANFANG_DOMAIN must match ^[A-Za-z0-9._-]{1,64}$")
-            }
-            c.kanfangDomain = v
-        },
-        Setting(
-            "SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS", default: "true", "true/false: kanfang RefreshToken demands authKey/authValue"
-        ) { c, env in
-            if let v = try env.flag("SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS") { c.kanfangRefreshRequiresCredentials = v }
-        },
-        Setting(
-            "SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS", default: "false", "true/false: enduser answers 5031/5004 for unknown accounts"
-        ) { c, env in
-            if let v = try env.flag("SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS") { c.enduserRevealUnknownAccounts = v }
-        },
-        Setting("SESAME_IP_LOGIN_FAILURES", default: "\(ClientLimits().loginFailures)", "failed logins per client address and window; 0 = off") { c, env in
-            if let v = try env.integer("SESAME_IP_LOGIN_FAILURES", in: 0...1_000_000, rule: "a count; 0 turns the limit off") {
-                c.clientLimits.loginFailures = v
-            }
-        },
-        Setting("SESAME_IP_LOGIN_WINDOW", default: "\(ClientLimits().loginWindow)", "window of SESAME_IP_LOGIN_FAILURES, seconds") { c, env in
-            if let v = try env.integer("SESAME_IP_LOGIN_WINDOW", in: Int64(1)...86_400, rule: "from 1 to 86400 seconds") {
-                c.clientLimits.loginWindow = v
-            }
-        },
-        Setting("SESAME_IP_REFRESHES", default: "\(ClientLimits().refreshes)", "refreshes per client address and window; 0 = off") { c, env in
-            if let v = try env.integer("SESAME_IP_REFRESHES", in: 0...10_000_000, rule: "a count; 0 turns the limit off") {
-                c.clientLimits.refreshes = v
-            }
-        },
-        Setting("SESAME_IP_REFRESH_WINDOW", default: "\(ClientLimits().refreshWindow)", "window of SESAME_IP_REFRESHES, seconds") { c, env in
-            if let v = try env.integer("SESAME_IP_REFRESH_WINDOW", in: Int64(1)...86_400, rule: "from 1 to 86400 seconds") {
-                c.clientLimits.refreshWindow = v
-            }
-        },
-        Setting("SESAME_IP_LIMIT_EXEMPT", default: "127.0.0.0/8,::1", "addresses or CIDR ranges (comma-separated) never limited") { c, env in
-            if let v = env.text("SESAME_IP_LIMIT_EXEMPT") {
-                c.clientLimits.exempt = try IPAddressRange.list(v, setting: "SESAME_IP_LIMIT_EXEMPT")
-            }
-        },
-        Setting("SESAME_KEY_RELOAD_INTERVAL", default: "60", "seconds between reloads of the signing keys (1 to 3600)") { c, env in
-            if let v = try env.integer("SESAME_KEY_RELOAD_INTERVAL", in: Int64(1)...3_600, rule: "from 1 to 3600 seconds") {
-                c.signingKeyReloadInterval = v
-            }
-        },
-        Setting("SESAME_SIGNING_ALGORITHM", default: "ES256", "algorithm of new signing keys: ES256, RS256 or EdDSA") { c, env in
-            guard let v = env.text("SESAME_SIGNING_ALGORITHM") else { return }
-            guard let algorithm = SigningAlgorithm(name: v) else {
-                throw SesameError(.invalidInput, "SESAME_SIGNING_ALGORITHM must be ES256, RS256 or EdDSA")
-            }
-            c.signingAlgorithm = algorithm
+        .flag(
+            "SESAME_KANFANG_REFRESH_REQUIRES_CREDENTIALS", \.kanfangRefreshRequiresCredentials,
+            "true/false: kanfang RefreshToken demands authKey/authValue"),
+        .flag(
+            "SESAME_ENDUSER_REVEAL_UNKNOWN_ACCOUNTS", \.enduserRevealUnknownAccounts,
+            "true/false: enduser answers 5031/5004 for unknown accounts"),
+        .integer(
+            "SESAME_IP_LOGIN_FAILURES", \.clientLimits.loginFailures, in: 0...1_000_000, rule: "a count; 0 turns the limit off",
+            "failed logins per client address and window; 0 = off"),
+        .integer(
+            "SESAME_IP_LOGIN_WINDOW", \.clientLimits.loginWindow, in: 1...86_400, rule: "from 1 to 86400 seconds",
+            "window of SESAME_IP_LOGIN_FAILURES, seconds"),
+        .integer(
+            "SESAME_IP_REFRESHES", \.clientLimits.refreshes, in: 0...10_000_000, rule: "a count; 0 turns the limit off",
+            "refreshes per client address and window; 0 = off"),
+        .integer(
+            "SESAME_IP_REFRESH_WINDOW", \.clientLimits.refreshWindow, in: 1...86_400, rule: "from 1 to 86400 seconds",
+            "window of SESAME_IP_REFRESHES, seconds"),
+        .value(
+            "SESAME_IP_LIMIT_EXEMPT", \.clientLimits.exempt, "addresses or CIDR ranges (comma-separated) never limited",
+            shown: { $0.map(\.description).joined(separator: ",") }
+        ) { try IPAddressRange.list($0.text, setting: $0.key) },
+        .integer(
+            "SESAME_KEY_RELOAD_INTERVAL", \.signingKeyReloadInterval, in: 1...3_600, rule: "from 1 to 3600 seconds",
+            "seconds between reloads of the signing keys (1 to 3600)"),
+        .value("SESAME_SIGNING_ALGORITHM", \.signingAlgorithm, "algorithm of new signing keys: ES256, RS256 or EdDSA") {
+            guard let algorithm = SigningAlgorithm(name: $0.text) else { throw $0.invalid("ES256, RS256 or EdDSA") }
+            return algorithm
         },
     ]
 }
+
+extension SesameConfiguration: SettingsTarget {}
 
 extension String {
     /// The string without leading and trailing white space.

@@ -38,12 +38,11 @@ public struct ServerSettings: Sendable, Equatable {
     /// Defaults overlaid with `environment`'s `SESAME_*` variables.
     /// - Throws: ``SesameError/Code/invalidInput`` naming the first invalid variable.
     public static func fromEnvironment(_ environment: [String: String]) throws -> ServerSettings {
-        let env = EnvironmentReader(environment)
-        if env.text("SESAME_KEK") != nil, env.text("SESAME_KEK_FILE") != nil {
+        if environment["SESAME_KEK"] != nil, environment["SESAME_KEK_FILE"] != nil {
             throw SesameError(.invalidInput, "give the KEK by SESAME_KEK or SESAME_KEK_FILE, not both")
         }
         var s = ServerSettings()
-        for setting in settings { try setting.apply(&s, env) }
+        for setting in settings { try setting.apply(to: &s, from: environment) }
         return s
     }
 
@@ -55,82 +54,63 @@ public struct ServerSettings: Sendable, Equatable {
     }
 
     static func seconds(
-        _ key: String, default value: Int64, in range: ClosedRange<Int64>, _ help: String,
-        _ path: any WritableKeyPath<ServerSettings, Int64> & Sendable
+        _ key: String, _ path: any WritableKeyPath<ServerSettings, Int64> & Sendable, in range: ClosedRange<Int64>, _ help: String
     ) -> Setting<ServerSettings> {
-        Setting(key, default: "\(value)", help) { s, env in
-            if let v = try env.integer(key, in: range, rule: "from \(range.lowerBound) to \(range.upperBound) seconds") {
-                s[keyPath: path] = v
-            }
-        }
+        .integer(key, path, in: range, rule: "from \(range.lowerBound) to \(range.upperBound) seconds", help)
     }
 
     /// Every setting, core and server, in the order `--help` and `config check` list them.
+    /// Defaults are the properties' initial values above.
     public static let settings: [Setting<ServerSettings>] = [
-        Setting("SESAME_DATABASE_URL", default: "sqlite:./sesame-data/sesame.sqlite", "sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB", flagName: "--database") { s, env in
-            if let v = env.text("SESAME_DATABASE_URL") { s.database = try DatabaseURL(parsing: v) }
+        .value(
+            "SESAME_DATABASE_URL", \.database, "sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB", flagName: "--database"
+        ) { try DatabaseURL(parsing: $0.text) },
+        .value("SESAME_KEK_FILE", \.kek, "file holding the key-encryption key (32 bytes in Base64)", shown: Self.kekShown) {
+            try KeyEncryptionKey(contentsOfFile: $0.text)
         },
-        Setting("SESAME_KEK_FILE", default: "none", "file holding the key-encryption key (32 bytes in Base64)") { s, env in
-            if let v = env.text("SESAME_KEK_FILE") { s.kek = try KeyEncryptionKey(contentsOfFile: v) }
+        .value(
+            "SESAME_KEK", \.kek, "the key-encryption key itself, Base64 (prefer SESAME_KEK_FILE)", secret: true, shown: Self.kekShown
+        ) { value in
+            do { return try KeyEncryptionKey(base64: value.text) } catch { throw value.invalid("32 bytes in Base64 (sesame kek generate)") }
         },
-        Setting("SESAME_KEK", default: "none", "the key-encryption key itself, Base64 (prefer SESAME_KEK_FILE)", secret: true) { s, env in
-            if let v = env.text("SESAME_KEK") {
-                do { s.kek = try KeyEncryptionKey(base64: v) } catch {
-                    throw SesameError(.invalidInput, "SESAME_KEK must be 32 bytes in Base64 (sesame kek generate)")
-                }
-            }
-        },
-        Setting("SESAME_HOST", default: "127.0.0.1", "address to listen on") { s, env in
-            if let v = env.text("SESAME_HOST") { s.host = v }
-        },
-        Setting("SESAME_PORT", default: "8080", "port to listen on; 0 picks a free one") { s, env in
-            if let v = try env.integer("SESAME_PORT", in: 0...65_535, rule: "a port number") { s.port = v }
-        },
+        .value("SESAME_HOST", \.host, "address to listen on") { $0.text },
+        .integer("SESAME_PORT", \.port, in: 0...65_535, rule: "a port number", "port to listen on; 0 picks a free one"),
     ] + SesameConfiguration.settings.map { $0.lifted(\ServerSettings.core) } + [
-        Setting("SESAME_TRUSTED_PROXIES", default: "none", "comma-separated proxies whose X-Forwarded-For names the client") { s, env in
-            if let v = env.text("SESAME_TRUSTED_PROXIES") {
-                s.limits.clientAddresses.trustedProxies = try IPAddressRange.list(v, setting: "SESAME_TRUSTED_PROXIES")
-            }
-        },
-        Setting("SESAME_MAX_BODY_BYTES", default: "65536", "largest request body, bytes (1024 to 16777216)") { s, env in
-            if let v = try env.integer("SESAME_MAX_BODY_BYTES", in: 1_024...16_777_216, rule: "from 1024 to 16777216") {
-                s.limits.maxBodyBytes = v
-            }
-        },
-        seconds("SESAME_IDLE_TIMEOUT", default: 60, in: 1...3_600, "seconds before an idle connection is closed", \.idleTimeoutSeconds),
-        seconds("SESAME_SWEEP_INTERVAL", default: 3_600, in: 0...86_400, "seconds between store sweeps; 0 = off", \.sweepInterval),
+        .value(
+            "SESAME_TRUSTED_PROXIES", \.limits.clientAddresses.trustedProxies,
+            "comma-separated proxies whose X-Forwarded-For names the client",
+            shown: { $0.isEmpty ? "none" : $0.map(\.description).joined(separator: ",") }
+        ) { try IPAddressRange.list($0.text, setting: $0.key) },
+        .integer(
+            "SESAME_MAX_BODY_BYTES", \.limits.maxBodyBytes, in: 1_024...16_777_216, rule: "from 1024 to 16777216",
+            "largest request body, bytes (1024 to 16777216)"),
+        seconds("SESAME_IDLE_TIMEOUT", \.idleTimeoutSeconds, in: 1...3_600, "seconds before an idle connection is closed"),
+        seconds("SESAME_SWEEP_INTERVAL", \.sweepInterval, in: 0...86_400, "seconds between store sweeps; 0 = off"),
         seconds(
-            "SESAME_MEMORY_TRIM_INTERVAL", default: 60, in: 0...86_400,
-            "seconds between returns of freed heap memory to the system (malloc_trim); 0 = off", \.memoryTrimInterval),
-        seconds(
-            "SESAME_SWEEP_RETENTION", default: 86_400, in: 0...31_536_000, "seconds ended sessions and expired tokens are kept",
-            \.sweepRetention),
-        Setting("SESAME_DATABASE_POOL_SIZE", default: "10", "PostgreSQL: the most connections one process opens (1 to 1000)") { s, env in
-            if let v = try env.integer("SESAME_DATABASE_POOL_SIZE", in: 1...1_000, rule: "from 1 to 1000 connections") {
-                s.store.poolSize = v
+            "SESAME_MEMORY_TRIM_INTERVAL", \.memoryTrimInterval, in: 0...86_400,
+            "seconds between returns of freed heap memory to the system (malloc_trim); 0 = off"),
+        seconds("SESAME_SWEEP_RETENTION", \.sweepRetention, in: 0...31_536_000, "seconds ended sessions and expired tokens are kept"),
+        .integer(
+            "SESAME_DATABASE_POOL_SIZE", \.store.poolSize, in: 1...1_000, rule: "from 1 to 1000 connections",
+            "PostgreSQL: the most connections one process opens (1 to 1000)"),
+        .integer(
+            "SESAME_DATABASE_WAIT", \.store.waitSeconds, in: 0...3_600, rule: "from 0 to 3600 seconds",
+            "PostgreSQL: seconds to wait for the server at start (0 to 3600)"),
+        seconds("SESAME_AUDIT_RETENTION", \.auditRetention, in: 0...3_153_600_000, "seconds audit events are kept; 0 = for ever"),
+        .value("SESAME_LOG_LEVEL", \.logLevel, "trace, debug, info, notice, warning, error or critical", shown: \.rawValue) {
+            guard let level = Logger.Level(rawValue: $0.text.lowercased()) else {
+                throw $0.invalid("trace, debug, info, notice, warning, error or critical")
             }
+            return level
         },
-        Setting("SESAME_DATABASE_WAIT", default: "30", "PostgreSQL: seconds to wait for the server at start (0 to 3600)") { s, env in
-            if let v = try env.integer("SESAME_DATABASE_WAIT", in: Int64(0)...3_600, rule: "from 0 to 3600 seconds") {
-                s.store.waitSeconds = v
-            }
-        },
-        seconds(
-            "SESAME_AUDIT_RETENTION", default: 7_776_000, in: 0...3_153_600_000, "seconds audit events are kept; 0 = for ever",
-            \.auditRetention),
-        Setting("SESAME_LOG_LEVEL", default: "info", "trace, debug, info, notice, warning, error or critical") { s, env in
-            guard let v = env.text("SESAME_LOG_LEVEL") else { return }
-            guard let level = Logger.Level(rawValue: v.lowercased()) else {
-                throw SesameError(.invalidInput, "SESAME_LOG_LEVEL must be trace, debug, info, notice, warning, error or critical")
-            }
-            s.logLevel = level
-        },
-        Setting("SESAME_LOG_FORMAT", default: "text", "text, or json for one JSON object per line") { s, env in
-            guard let v = env.text("SESAME_LOG_FORMAT") else { return }
-            guard let format = LogFormat(rawValue: v.lowercased()) else {
-                throw SesameError(.invalidInput, "SESAME_LOG_FORMAT must be text or json")
-            }
-            s.logFormat = format
+        .value("SESAME_LOG_FORMAT", \.logFormat, "text, or json for one JSON object per line", shown: \.rawValue) {
+            guard let format = LogFormat(rawValue: $0.text.lowercased()) else { throw $0.invalid("text or json") }
+            return format
         },
     ]
+
+    /// A KEK is never shown: `none` by default.
+    static func kekShown(_ kek: KeyEncryptionKey?) -> String { kek == nil ? "none" : "****" }
 }
+
+extension ServerSettings: SettingsTarget {}

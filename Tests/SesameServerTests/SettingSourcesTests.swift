@@ -24,6 +24,25 @@ import Testing
         #expect(Set(SesameConfiguration.settings.map(\.key)).isSubset(of: Set(settings.map(\.key))))
     }
 
+    /// The defaults shown are the values a default ``ServerSettings`` holds (they are read from
+    /// it), spelled as an operator would set them: each one, set explicitly, changes nothing.
+    @Test func everyShownDefaultIsTheDefault() throws {
+        for setting in ServerSettings.settings where !["none", "http://HOST:PORT"].contains(setting.defaultText) {
+            let set = try ServerSettings.fromEnvironment([setting.key: setting.defaultText])
+            #expect(set == ServerSettings(), "\(setting.key)=\(setting.defaultText) is not the default")
+        }
+        #expect(ServerSettings.settings.first { $0.key == "SESAME_BCRYPT_COST" }?.defaultText == "\(SesameConfiguration().bcryptCost)")
+    }
+
+    /// The operator's guide names every setting (its reference table is the operator's `--help`).
+    @Test func theOperatorGuideListsEverySetting() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let guide = try String(contentsOf: root.appendingPathComponent("docs/OPERATOR_GUIDE.md"), encoding: .utf8)
+        for setting in ServerSettings.settings {
+            #expect(guide.contains("`\(setting.key)`"), "\(setting.key) missing from docs/OPERATOR_GUIDE.md")
+        }
+    }
+
     @Test func fileThenEnvironmentThenFlags() throws {
         let path = try file(#"{"refresh_grace": 3, "lockout_threshold": 4, "bcrypt_cost": 6, "enduser_reveal_unknown_accounts": true, "issuer": "https://a.example"}"#)
         defer { try? FileManager.default.removeItem(atPath: path) }
