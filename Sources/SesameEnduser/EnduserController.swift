@@ -102,19 +102,19 @@ public struct EnduserController: Sendable {
         let token = BearerToken.strip(raw)
         guard !token.isEmpty else { return EnduserEnvelope.failure(.refreshTokenMissing) }
         let pair = try await service.refresh(.refreshToken(token), dialect: .enduser, from: client)
-        return EnduserEnvelope.success(Self.encode(pair))
+        return try EnduserEnvelope.success(Self.encode(pair))
     }
 
     func userInfo(_ request: Request) async throws -> Response {
         guard let token = Self.accessToken(request) else { return EnduserEnvelope.failure(.tokenMissing) }
         let state = try await service.authenticate(accessToken: token, dialect: .enduser)
-        return EnduserEnvelope.success(EnduserUserInfo(state.user))
+        return try EnduserEnvelope.success(EnduserUserInfo(state.user))
     }
 
     func logout(_ request: Request) async throws -> Response {
         guard let token = Self.accessToken(request) else { return EnduserEnvelope.failure(.tokenMissing) }
         try await service.logout(accessToken: token, dialect: .enduser)
-        return EnduserEnvelope.success(JSONEmptyObject())
+        return try EnduserEnvelope.success(JSONEmptyObject())
     }
 
     // MARK: Shared steps
@@ -165,7 +165,7 @@ public struct EnduserController: Sendable {
         do {
             let pair = try await service.login(
                 domain: domain, identifier: identifier, password: password, dialect: .enduser, from: client)
-            return EnduserEnvelope.success(Self.encode(pair))
+            return try EnduserEnvelope.success(Self.encode(pair))
         } catch let error as SesameError where error.code == .invalidCredentials {
             let left = error.attemptsLeft ?? 1
             return EnduserEnvelope.failure(kind == .email ? .wrongEmailOrPassword(left: left) : .wrongPhoneOrPassword(left: left))

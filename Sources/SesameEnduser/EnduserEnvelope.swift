@@ -18,14 +18,15 @@ struct EnduserEnvelope<Payload: Encodable>: Encodable {
         try c.encodeNil(forKey: .extMsg)
     }
 
-    static func success(_ data: Payload) -> Response {
-        JSONResponse.make(EnduserEnvelope(code: EnduserCode.success.code, msg: "", data: data))
+    /// - Throws: `EncodingError` when `data` cannot be encoded (the controller answers 5000 then).
+    static func success(_ data: Payload) throws -> Response {
+        try JSONResponse.make(EnduserEnvelope(code: EnduserCode.success.code, msg: "", data: data))
     }
 }
 
 extension EnduserEnvelope where Payload == JSONNull {
     static func failure(_ code: EnduserCode) -> Response {
-        JSONResponse.make(EnduserEnvelope(code: code.code, msg: code.message, data: nil))
+        JSONResponse.fixed(EnduserEnvelope(code: code.code, msg: code.message, data: nil), status: .ok)
     }
 }
 

@@ -55,7 +55,7 @@ public struct KanfangController: Sendable {
         do {
             let pair = try await service.login(
                 domain: domain, identifier: .anyOf(authKey), password: authValue, dialect: .kanfang, from: client)
-            return KanfangEnvelope.success(Self.encode(pair))
+            return try KanfangEnvelope.success(Self.encode(pair))
         } catch let error as SesameError where error.code == .invalidCredentials || error.code == .unknownAccount {
             return KanfangEnvelope.failure(.authenticationFailed, "authentication failed")
         }
@@ -88,7 +88,7 @@ public struct KanfangController: Sendable {
         }
         do {
             let pair = try await service.refresh(credential, dialect: .kanfang, clearing: verified)
-            return KanfangEnvelope.success(Self.encode(pair))
+            return try KanfangEnvelope.success(Self.encode(pair))
         } catch is SesameError {
             return KanfangEnvelope.failure(.tokenRefreshFailed, "token refresh failed")
         }

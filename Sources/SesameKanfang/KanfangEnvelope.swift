@@ -7,14 +7,15 @@ struct KanfangEnvelope<Payload: Encodable>: Encodable {
     var state: Int
     var payload: Payload
 
-    static func success(_ payload: Payload) -> Response {
-        JSONResponse.make(KanfangEnvelope(state: 200, payload: payload))
+    /// - Throws: `EncodingError` when `payload` cannot be encoded (the controller answers 500 then).
+    static func success(_ payload: Payload) throws -> Response {
+        try JSONResponse.make(KanfangEnvelope(state: 200, payload: payload))
     }
 }
 
 extension KanfangEnvelope where Payload == String {
     static func failure(_ state: KanfangState, _ message: String) -> Response {
-        JSONResponse.make(KanfangEnvelope(state: state.rawValue, payload: message))
+        JSONResponse.fixed(KanfangEnvelope(state: state.rawValue, payload: message), status: .ok)
     }
 }
 

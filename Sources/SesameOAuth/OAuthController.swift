@@ -48,9 +48,9 @@ public struct OAuthController: Sendable {
         }
         group.get("userinfo") { request, _ in await answer { try await userInfo(request) } }
         let wellKnown = router.group(RouterPath(Self.wellKnownPrefix))
-        wellKnown.get("jwks.json") { _, _ in OAuthResponse.cacheable(service.keys.publicKeySet) }
+        wellKnown.get("jwks.json") { _, _ in await answer { try OAuthResponse.cacheable(service.keys.publicKeySet) } }
         wellKnown.get("oauth-authorization-server") { _, _ in
-            OAuthResponse.cacheable(AuthorizationServerMetadata(issuer: service.issuer))
+            await answer { try OAuthResponse.cacheable(AuthorizationServerMetadata(issuer: service.issuer)) }
         }
     }
 
@@ -91,11 +91,11 @@ public struct OAuthController: Sendable {
             let pair = try await service.login(
                 domain: domain, identifier: .anyOf(username), password: password, dialect: .oauth, clientID: client.id,
                 from: address)
-            return Self.encode(pair)
+            return try Self.encode(pair)
         case "refresh_token":
             guard let refreshToken = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required") }
             let pair = try await service.refresh(.refreshToken(refreshToken), dialect: .oauth, clientID: client.id, from: address)
-            return Self.encode(pair)
+            return try Self.encode(pair)
         default:
             throw OAuthError.unsupportedGrantType()
         }
@@ -121,9 +121,9 @@ public struct OAuthController: Sendable {
         let client = try await authenticate(request, form, from: address, requireSecret: true)
         guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required") }
         guard token.utf8.count <= Self.maxTokenBytes, let found = try await service.introspect(token, client: client) else {
-            return OAuthResponse.json(OAuthInactive())
+            return try OAuthResponse.json(OAuthInactive())
         }
-        return OAuthResponse.json(
+        return try OAuthResponse.json(
             OAuthIntrospectionResponse(
                 client_id: found.clientID, sub: found.subject, iss: found.issuer, jti: found.tokenID, iat: found.issuedAt,
                 exp: found.expiresAt, nbf: found.notBefore, aud: found.audience,
@@ -142,7 +142,7 @@ public struct OAuthController: Sendable {
             throw OAuthError.invalidToken()
         }
         let user = state.user
-        return OAuthResponse.json(
+        return try OAuthResponse.json(
             OAuthUserInfo(
                 sub: user.uid, email: user.email, phone_number: user.phone.map { "+\(user.internationalCode ?? "")\($0)" },
                 preferred_username: user.username, nickname: user.nickname))
@@ -187,8 +187,8 @@ public struct OAuthController: Sendable {
         return token.isEmpty ? nil : token
     }
 
-    static func encode(_ pair: TokenPair) -> Response {
-        OAuthResponse.json(
+    static func encode(_ pair: TokenPair) throws -> Response {
+        try OAuthResponse.json(
             OAuthTokenResponse(
                 access_token: pair.accessToken, expires_in: pair.accessExpiresAt - pair.issuedAt, refresh_token: pair.refreshToken))
     }

@@ -74,7 +74,7 @@ struct OAuthError: Error, Sendable {
     var response: Response {
         var headers = OAuthResponse.noStoreHeaders
         if let challenge { headers[.wwwAuthenticate] = challenge }
-        return JSONResponse.make(OAuthErrorBody(error: code, error_description: description), status: status, headers: headers)
+        return JSONResponse.fixed(OAuthErrorBody(error: code, error_description: description), status: status, headers: headers)
     }
 }
 

@@ -11,13 +11,14 @@ enum OAuthResponse {
     static let pragma = HTTPField.Name("Pragma")!
 
     /// `value` as JSON, never cached.
-    static func json(_ value: some Encodable) -> Response {
-        JSONResponse.make(value, headers: noStoreHeaders)
+    /// - Throws: `EncodingError` when `value` cannot be encoded (the controller answers `server_error` then).
+    static func json(_ value: some Encodable) throws -> Response {
+        try JSONResponse.make(value, headers: noStoreHeaders)
     }
 
     /// `value` as JSON that caches may keep for five minutes (public keys, metadata).
-    static func cacheable(_ value: some Encodable) -> Response {
-        JSONResponse.make(value, cacheControl: "public, max-age=300")
+    static func cacheable(_ value: some Encodable) throws -> Response {
+        try JSONResponse.make(value, cacheControl: "public, max-age=300")
     }
 
     /// RFC 7009 §2.2: 200 with an empty body.

@@ -33,17 +33,17 @@ public enum SesameApplication {
         router.get("health") { _, _ -> Response in
             do {
                 try await service.store.ping()
-                return JSONResponse.make(["status": "ok"])
+                return JSONResponse.fixed(["status": "ok"], status: .ok)
             } catch {
                 var metadata: Logger.Metadata = ["error": "\(String(reflecting: type(of: error)))"]
                 // The store's own unavailability reasons (a database it cannot reach) name no secret.
                 if let error = error as? SesameError, error.code == .unavailable { metadata["reason"] = "\(error.message)" }
                 service.logger.error("health check: store unreachable", metadata: metadata)
-                return JSONResponse.make(["status": "store unreachable"], status: .serviceUnavailable)
+                return JSONResponse.fixed(["status": "store unreachable"], status: .serviceUnavailable)
             }
         }
         router.get("openapi.json") { _, _ -> Response in
-            JSONResponse.raw(OpenAPIDocument.json, cacheControl: "public, max-age=300")
+            JSONResponse.raw(OpenAPIDocument.bytes, cacheControl: "public, max-age=300")
         }
         EnduserController(service: service, limits: limits).addRoutes(to: router)
         KanfangController(service: service, limits: limits).addRoutes(to: router)
