@@ -127,6 +127,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The OpenAPI document, compiled into the binary (no files needed at run time).
+            resources: [.embedInCode("openapi.json")],
             swiftSettings: swiftSettings
         ),
         // The `sesame` command line.
@@ -175,7 +177,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SesameCoreTests",
-            dependencies: ["SesameCore", "SesameTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            // The core's tests build the core only: no stores, no server.
+            dependencies: ["SesameCore"],
             swiftSettings: swiftSettings),
         .testTarget(
             // The store suite, each test run against SQLite and PostgreSQL (see StoreKind).

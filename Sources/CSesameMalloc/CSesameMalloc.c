@@ -5,7 +5,7 @@
 // glibc gives a thread that meets a locked arena a new one, up to eight per core, and returns
 // little of their memory to the system: a server whose event-loop, database and bcrypt threads
 // take turns allocating grows its resident memory as those arenas fill (the PostgreSQL soak,
-// docs/RELIABILITY.md, finding 6). Two arenas are enough for the few threads that allocate at
+// docs/RELIABILITY.md, the soak campaign). Two arenas are enough for the few threads that allocate at
 // once here.
 //
 // glibc fixes its arena limit when it creates its second arena, which the Swift runtime's

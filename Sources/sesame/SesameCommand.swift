@@ -20,6 +20,7 @@ struct SesameCommand: AsyncParsableCommand {
             Environment (durations in seconds; default in parentheses):
             \(SettingsHelp.environmentList)
             """,
+        version: SesameVersion.current,
         subcommands: [
             ServeCommand.self, DomainCommand.self, UserCommand.self, ClientCommand.self, SessionCommand.self, KeyCommand.self,
             KEKCommand.self, AuditCommand.self, ConfigCommand.self,

@@ -13,6 +13,13 @@ import Testing
 
     static let secret = "a-domain-secret-of-some-length"
 
+    @Test func versionIsTheRelease() async throws {
+        let version = try await SesameProcess.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == SesameVersion.current)
+        #expect(SesameVersion.current == "0.1.0")
+    }
+
     @Test func helpListsEveryCommandAndSetting() async throws {
         let help = try await SesameProcess.run(["--help"])
         #expect(help.status == 0)
