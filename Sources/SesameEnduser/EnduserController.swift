@@ -20,28 +20,35 @@ public struct EnduserController: Sendable {
     /// The routes' path prefix.
     public static let prefix = "v2/enduser/enduserapi"
 
+    /// The dialect's endpoints under ``prefix``: the one spelling of each route's name, used by
+    /// the routes and the fallback (the OpenAPI document is checked against the router).
+    public enum Endpoint: String, CaseIterable, Sendable {
+        case emailPwdLogin, phonePwdLogin, refreshToken, userInfo, userLogout
+        var path: RouterPath { RouterPath(rawValue) }
+    }
+
     /// Adds the dialect's routes under ``prefix``.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let group = router.group(RouterPath(Self.prefix))
         let addresses = limits.clientAddresses
-        group.post("emailPwdLogin") { request, context in
+        group.post(Endpoint.emailPwdLogin.path) { request, context in
             await answer { try await emailLogin(request, client: addresses.clientAddress(request, context)) }
         }
-        group.post("phonePwdLogin") { request, context in
+        group.post(Endpoint.phonePwdLogin.path) { request, context in
             await answer { try await phoneLogin(request, client: addresses.clientAddress(request, context)) }
         }
-        group.put("refreshToken") { request, context in
+        group.put(Endpoint.refreshToken.path) { request, context in
             await answer { try await refresh(request, client: addresses.clientAddress(request, context)) }
         }
-        group.get("userInfo") { request, _ in await answer { try await userInfo(request) } }
-        group.delete("userLogout") { request, _ in await answer { try await logout(request) } }
+        group.get(Endpoint.userInfo.path) { request, _ in await answer { try await userInfo(request) } }
+        group.delete(Endpoint.userLogout.path) { request, _ in await answer { try await logout(request) } }
     }
 
     /// Answers unknown paths (404) and wrong methods (405) under ``prefix`` in the envelope.
     /// Add it to the router after the routes.
     public static func fallback<Context: RequestContext>() -> DialectFallbackMiddleware<Context> {
         DialectFallbackMiddleware(
-            prefix: prefix, endpoints: ["emailPwdLogin", "phonePwdLogin", "refreshToken", "userInfo", "userLogout"]
+            prefix: prefix, endpoints: Set(Endpoint.allCases.map(\.rawValue))
         ) { known in EnduserEnvelope.failure(known ? .methodNotAllowed : .notFound) }
     }
 

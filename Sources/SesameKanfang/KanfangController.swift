@@ -24,14 +24,21 @@ public struct KanfangController: Sendable {
     /// `authValue` longer than this is refused without hashing (bcrypt reads 72 bytes anyway).
     static let maxSecretBytes = 1_024
 
+    /// The dialect's endpoints under ``prefix``: the one spelling of each route's name, used by
+    /// the routes and the fallback.
+    public enum Endpoint: String, CaseIterable, Sendable {
+        case GetAccessToken, RefreshToken
+        var path: RouterPath { RouterPath(rawValue) }
+    }
+
     /// Adds the dialect's routes under ``prefix``.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let group = router.group(RouterPath(Self.prefix))
         let addresses = limits.clientAddresses
-        group.get("GetAccessToken") { request, context in
+        group.get(Endpoint.GetAccessToken.path) { request, context in
             await answer { try await getAccessToken(request, client: addresses.clientAddress(request, context)) }
         }
-        group.get("RefreshToken") { request, context in
+        group.get(Endpoint.RefreshToken.path) { request, context in
             await answer { try await refreshToken(request, client: addresses.clientAddress(request, context)) }
         }
     }
@@ -39,7 +46,7 @@ public struct KanfangController: Sendable {
     /// Answers unknown paths and wrong methods under ``prefix`` with state 403 in the envelope.
     /// Add it to the router after the routes.
     public static func fallback<Context: RequestContext>() -> DialectFallbackMiddleware<Context> {
-        DialectFallbackMiddleware(prefix: prefix, endpoints: ["GetAccessToken", "RefreshToken"]) { known in
+        DialectFallbackMiddleware(prefix: prefix, endpoints: Set(Endpoint.allCases.map(\.rawValue))) { known in
             KanfangEnvelope.failure(.rejected, known ? "method not allowed" : "no such API")
         }
     }

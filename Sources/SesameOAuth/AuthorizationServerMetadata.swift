@@ -21,11 +21,12 @@ struct AuthorizationServerMetadata: Encodable, Equatable {
         // Endpoint URLs are joined without doubling a trailing slash of the issuer.
         let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         self.issuer = issuer
-        self.token_endpoint = base + "/oauth/token"
-        self.revocation_endpoint = base + "/oauth/revoke"
-        self.introspection_endpoint = base + "/oauth/introspect"
-        self.userinfo_endpoint = base + "/oauth/userinfo"
-        self.jwks_uri = base + "/.well-known/jwks.json"
+        func url(_ endpoint: OAuthController.Endpoint) -> String { "\(base)/\(OAuthController.prefix)/\(endpoint.rawValue)" }
+        self.token_endpoint = url(.token)
+        self.revocation_endpoint = url(.revoke)
+        self.introspection_endpoint = url(.introspect)
+        self.userinfo_endpoint = url(.userinfo)
+        self.jwks_uri = "\(base)/\(OAuthController.wellKnownPrefix)/\(OAuthController.WellKnown.jwks.rawValue)"
         self.service_documentation = base + "/openapi.json"
     }
 }

@@ -33,23 +33,37 @@ public struct OAuthController: Sendable {
     /// Tokens longer than this cannot be Sesame's and are not looked at.
     static let maxTokenBytes = 8_192
 
+    /// The endpoints under ``prefix``: the one spelling of each route's name, used by the
+    /// routes and the fallback.
+    public enum Endpoint: String, CaseIterable, Sendable {
+        case token, revoke, introspect, userinfo
+        var path: RouterPath { RouterPath(rawValue) }
+    }
+
+    /// The endpoints under ``wellKnownPrefix``.
+    public enum WellKnown: String, CaseIterable, Sendable {
+        case jwks = "jwks.json"
+        case metadata = "oauth-authorization-server"
+        var path: RouterPath { RouterPath(rawValue) }
+    }
+
     /// Adds the dialect's routes.
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let group = router.group(RouterPath(Self.prefix))
         let addresses = limits.clientAddresses
-        group.post("token") { request, context in
+        group.post(Endpoint.token.path) { request, context in
             await answer { try await token(request, from: addresses.clientAddress(request, context)) }
         }
-        group.post("revoke") { request, context in
+        group.post(Endpoint.revoke.path) { request, context in
             await answer { try await revoke(request, from: addresses.clientAddress(request, context)) }
         }
-        group.post("introspect") { request, context in
+        group.post(Endpoint.introspect.path) { request, context in
             await answer { try await introspect(request, from: addresses.clientAddress(request, context)) }
         }
-        group.get("userinfo") { request, _ in await answer { try await userInfo(request) } }
+        group.get(Endpoint.userinfo.path) { request, _ in await answer { try await userInfo(request) } }
         let wellKnown = router.group(RouterPath(Self.wellKnownPrefix))
-        wellKnown.get("jwks.json") { _, _ in await answer { try OAuthResponse.cacheable(service.keys.publicKeySet) } }
-        wellKnown.get("oauth-authorization-server") { _, _ in
+        wellKnown.get(WellKnown.jwks.path) { _, _ in await answer { try OAuthResponse.cacheable(service.keys.publicKeySet) } }
+        wellKnown.get(WellKnown.metadata.path) { _, _ in
             await answer { try OAuthResponse.cacheable(AuthorizationServerMetadata(issuer: service.issuer)) }
         }
     }
@@ -63,8 +77,8 @@ public struct OAuthController: Sendable {
                 : OAuthError(code: "invalid_request", description: "no such endpoint", status: .notFound).response
         }
         return [
-            DialectFallbackMiddleware(prefix: prefix, endpoints: ["token", "revoke", "introspect", "userinfo"], answer: answer),
-            DialectFallbackMiddleware(prefix: wellKnownPrefix, endpoints: ["jwks.json", "oauth-authorization-server"], answer: answer),
+            DialectFallbackMiddleware(prefix: prefix, endpoints: Set(Endpoint.allCases.map(\.rawValue)), answer: answer),
+            DialectFallbackMiddleware(prefix: wellKnownPrefix, endpoints: Set(WellKnown.allCases.map(\.rawValue)), answer: answer),
         ]
     }
 
