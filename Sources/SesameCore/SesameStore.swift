@@ -1,5 +1,6 @@
-/// Everything the token core needs from a database. One implementation per database
-/// (SQLite now, PostgreSQL later), all passing the same store test suite.
+/// Everything the token core needs from a database. One implementation per database (SQLite,
+/// PostgreSQL), all passing the same store test suite. Stores read and write rows; the rules
+/// (lockout, rotation, audit, error messages) are the core's pure types, which stores apply.
 ///
 /// Implementations keep the invariants in the schema: UNIQUE names and identifiers, NOT NULL,
 /// foreign keys, and *one current refresh token per session* as a partial UNIQUE index. Every

@@ -83,6 +83,10 @@ import Testing
         for _ in 0..<5 {
             _ = try? await h.service.login(domain: h.domain, identifier: .email(h.email), password: "wrong-pass", dialect: .enduser)
         }
+        // The e-mail froze: even its right password is refused.
+        await #expect(throws: SesameError(.frozen, "")) {
+            _ = try await h.service.login(domain: h.domain, identifier: .email(h.email), password: h.password, dialect: .enduser)
+        }
         // The phone identifier of the same user is counted apart.
         _ = try await h.service.login(
             domain: h.domain, identifier: .phone(internationalCode: "86", number: h.phone), password: h.password, dialect: .enduser)
