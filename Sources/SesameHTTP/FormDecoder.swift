@@ -1,13 +1,29 @@
 /// Decodes `application/x-www-form-urlencoded` bytes (and query strings): `&`-separated
 /// `name=value` pairs, `+` as space, `%XX` escapes. A value whose escapes are broken or
 /// whose bytes are not UTF-8 is ``ParameterValue/invalid``; a name that cannot be decoded is
-/// dropped.
+/// dropped by ``decode(_:)`` (the families' lenient reading) and refused by ``decodeStrictly(_:)``.
 public enum FormDecoder {
+    /// The pairs of `bytes`; names that cannot be decoded, and empty names, are dropped.
     public static func decode(_ bytes: [UInt8]) -> [(String, ParameterValue)] {
+        decode(bytes, strict: false) ?? []
+    }
+
+    /// The pairs of `bytes` (empty names dropped); `nil` when a name has a broken escape or is
+    /// not UTF-8, so that the caller refuses the whole request (oauth's `invalid_request`).
+    public static func decodeStrictly(_ bytes: [UInt8]) -> [(String, ParameterValue)]? {
+        decode(bytes, strict: true)
+    }
+
+    static func decode(_ bytes: [UInt8], strict: Bool) -> [(String, ParameterValue)]? {
         var result: [(String, ParameterValue)] = []
         for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            guard let rawName = parts.first, let name = percentDecode(rawName), !name.isEmpty else { continue }
+            guard let rawName = parts.first else { continue }
+            guard let name = percentDecode(rawName) else {
+                if strict { return nil }
+                continue
+            }
+            guard !name.isEmpty else { continue }
             let value: ParameterValue
             if parts.count == 2 {
                 value = percentDecode(parts[1]).map(ParameterValue.text) ?? .invalid

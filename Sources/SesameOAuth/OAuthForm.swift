@@ -43,8 +43,11 @@ struct OAuthForm: Sendable {
         guard mediaType == "application/x-www-form-urlencoded" else {
             throw .invalidRequest("the body must be application/x-www-form-urlencoded")
         }
+        guard let pairs = FormDecoder.decodeStrictly(Array(body.readableBytesView)) else {
+            throw .invalidRequest("a parameter name is not valid percent-encoded UTF-8")
+        }
         var seen: Set<String> = []
-        for (name, value) in FormDecoder.decode(Array(body.readableBytesView)) {
+        for (name, value) in pairs {
             guard seen.insert(name).inserted else { throw .invalidRequest("parameter \(Self.shown(name)) is given more than once") }
             guard case .text(let text) = value else {
                 throw .invalidRequest("parameter \(Self.shown(name)) is not valid percent-encoded UTF-8")

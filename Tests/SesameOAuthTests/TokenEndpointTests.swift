@@ -125,6 +125,9 @@ import Testing
         Refusal(description: "parameters in the query", body: "", headers: [.authorization: webBasic], query: "?" + passwordForm, error: "invalid_request"),
         Refusal(description: "a query beside the body", body: passwordForm, headers: [.authorization: webBasic], query: "?x=1", error: "invalid_request"),
         Refusal(description: "broken percent-encoding", body: "grant_type=password&username=alice&password=%ZZ", headers: [.authorization: webBasic], error: "invalid_request"),
+        Refusal(description: "a name with a broken escape", body: passwordForm + "&%zz=1", headers: [.authorization: webBasic], error: "invalid_request"),
+        Refusal(description: "a name ending in a lone %", body: passwordForm + "&client_id%=x", headers: [.authorization: webBasic], error: "invalid_request"),
+        Refusal(description: "a name that is not UTF-8", body: passwordForm + "&%FF=1", headers: [.authorization: webBasic], error: "invalid_request"),
         Refusal(description: "bytes that are not UTF-8", body: "grant_type=password&username=%FF%FE&password=secret-pass1", headers: [.authorization: webBasic], error: "invalid_request"),
         Refusal(description: "empty body", body: "", headers: [.authorization: webBasic], error: "invalid_request"),
     ]
@@ -141,6 +144,8 @@ import Testing
                 // Nothing was checked against the account: no failure counted.
                 #expect(try await o.h.service.store.auditEvents(limit: 50).allSatisfy { $0.kind != "login-failed" })
             }
+            // Nothing was issued either.
+            #expect(try await o.h.service.store.auditEvents(limit: 50).allSatisfy { $0.kind != "login" })
             #expect(!r.text.contains(Clients.webSecret) && !r.text.contains(o.h.password))
         }
     }
