@@ -24,10 +24,16 @@ public enum LegacyPasswordCipher {
 
     /// Decrypts `pwd` as sent by a family A client.
     ///
+    /// Line breaks (CR and LF) are ignored: Android's `Base64.DEFAULT`, which family A apps
+    /// use, ends the text with a newline and breaks it every 76 characters. Anything else that
+    /// is not Base64 is refused.
+    ///
     /// - Returns: the plain password, or `nil` when `pwd` is not valid Base64, not a whole
     ///   number of blocks, badly padded, or not UTF-8.
     public static func decrypt(_ pwd: String, random: String) -> String? {
-        guard pwd.utf8.count <= 4096, let ciphertext = Data(base64Encoded: pwd), !ciphertext.isEmpty,
+        guard pwd.utf8.count <= 4096 else { return nil }
+        let base64 = String(String.UnicodeScalarView(pwd.unicodeScalars.filter { $0 != "\n" && $0 != "\r" }))
+        guard let ciphertext = Data(base64Encoded: base64), !ciphertext.isEmpty,
             ciphertext.count % 16 == 0
         else { return nil }
         let (key, iv) = keyAndIV(random: random)

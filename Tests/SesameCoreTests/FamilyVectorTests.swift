@@ -48,4 +48,26 @@ import Testing
     @Test func signatureDependsOnTheSecret() {
         #expect(!RequestSignature.isValid(Self.expected, parts: Self.parts, secret: Self.secret + "x"))
     }
+
+    /// `pwd` as Android's `Base64.DEFAULT` writes it: a line break every 76 characters and a
+    /// trailing newline (LF or CRLF) is the same password; other junk is still refused.
+    @Test(arguments: ["\n", "\r\n"])
+    func androidLineBreaksAreTheSamePassword(_ newline: String) throws {
+        let random = "j1acpdj2bmtqZXVb"
+        let plain = "a-long-password-of-more-than-fifty-seven-bytes-0123456789-abcdefghij"
+        let encrypted = try LegacyPasswordCipher.encrypt(plain, random: random)
+        #expect(encrypted.count > 76)
+        var wrapped = ""
+        for (i, c) in encrypted.enumerated() {
+            if i > 0, i.isMultiple(of: 76) { wrapped += newline }
+            wrapped.append(c)
+        }
+        wrapped += newline
+        #expect(wrapped.contains(newline) && wrapped != encrypted)
+        #expect(LegacyPasswordCipher.decrypt(wrapped, random: random) == plain)
+        #expect(LegacyPasswordCipher.decrypt(encrypted + newline, random: random) == plain)
+        for junk in [" ", "\t", "!", "*"] {
+            #expect(LegacyPasswordCipher.decrypt(junk + encrypted, random: random) == nil, "\(junk.debugDescription)")
+        }
+    }
 }
