@@ -499,23 +499,17 @@ public final class PostgresStore: SesameStore, SealsSecrets {
                     """
                 ).first
             else { throw SesameError(.invalidInput, "the login attempt could not be recorded") }
-            var failures = Int(try row["failures"].decode(Int64.self))
-            let lockedUntil = try row["locked_until"].decode(Int64?.self)
-            let updatedAt = try row["updated_at"].decode(Int64.self)
-            if let lockedUntil {
-                if lockedUntil > now { return .frozen(until: lockedUntil) }
-                failures = 0  // the freeze is over: a fresh count
-            } else if failures >= threshold {
-                if now - updatedAt < lockSeconds { return .busy(until: updatedAt + lockSeconds) }
-                failures = 0
-            }
-            failures += 1
+            let stored = LockoutPolicy.Row(
+                failures: Int(try row["failures"].decode(Int64.self)), lockedUntil: try row["locked_until"].decode(Int64?.self),
+                updatedAt: try row["updated_at"].decode(Int64.self))
+            let claim = LockoutPolicy(threshold: threshold, lockSeconds: lockSeconds).claim(stored, at: now)
+            guard let write = claim.write else { return claim.slot }
             try await connection.query(
                 """
-                UPDATE login_failures SET failures = \(Int64(failures)), locked_until = NULL, updated_at = \(now)
+                UPDATE login_failures SET failures = \(Int64(write.failures)), locked_until = \(write.lockedUntil), updated_at = \(write.updatedAt)
                 WHERE domain_id = \(key.domainID) AND identifier = \(key.identifier)
                 """, logger: self.logger)
-            return .allowed(attempt: failures)
+            return claim.slot
         }
     }
 
@@ -523,15 +517,15 @@ public final class PostgresStore: SesameStore, SealsSecrets {
         _ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64
     ) async throws {
         try await transaction { connection in
-            if attempt >= threshold {
+            let failure = LockoutPolicy(threshold: threshold, lockSeconds: lockSeconds).failure(key, attempt: attempt, at: now)
+            if let lockUntil = failure.lockUntil {
                 try await connection.query(
                     """
-                    UPDATE login_failures SET locked_until = \(now + lockSeconds)
+                    UPDATE login_failures SET locked_until = \(lockUntil)
                     WHERE domain_id = \(key.domainID) AND identifier = \(key.identifier)
                     """, logger: self.logger)
-                try await self.audit(connection, AuditEvent(at: now, kind: "lockout", detail: "domain \(key.domainID)"))
             }
-            try await self.audit(connection, AuditEvent(at: now, kind: "login-failed", detail: "domain \(key.domainID), attempt \(attempt)"))
+            for event in failure.events { try await self.audit(connection, event) }
         }
     }
 

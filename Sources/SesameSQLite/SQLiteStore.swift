@@ -403,27 +403,17 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
             let row = try Row.fetchOne(
                 db, sql: "SELECT failures, locked_until, updated_at FROM login_failures WHERE domain_id = ? AND identifier = ?",
                 arguments: [key.domainID, key.identifier])
-            var failures: Int = row?["failures"] ?? 0
-            let lockedUntil: Int64? = row?["locked_until"]
-            let updatedAt: Int64 = row?["updated_at"] ?? now
-            if let lockedUntil {
-                if lockedUntil > now { return .frozen(until: lockedUntil) }
-                failures = 0  // the freeze is over: a fresh count
-            } else if failures >= threshold {
-                // Every slot is claimed by attempts still in flight; claims that never ended
-                // (a crash mid-check) expire `lockSeconds` after the last one.
-                if now - updatedAt < lockSeconds { return .busy(until: updatedAt + lockSeconds) }
-                failures = 0
-            }
-            failures += 1
+            let stored = row.map { LockoutPolicy.Row(failures: $0["failures"], lockedUntil: $0["locked_until"], updatedAt: $0["updated_at"]) }
+            let claim = LockoutPolicy(threshold: threshold, lockSeconds: lockSeconds).claim(stored, at: now)
+            guard let write = claim.write else { return claim.slot }
             try db.execute(
                 sql: """
-                    INSERT INTO login_failures (domain_id, identifier, failures, locked_until, updated_at) VALUES (?, ?, ?, NULL, ?)
+                    INSERT INTO login_failures (domain_id, identifier, failures, locked_until, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (domain_id, identifier) DO UPDATE
-                    SET failures = excluded.failures, locked_until = NULL, updated_at = excluded.updated_at
+                    SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at
                     """,
-                arguments: [key.domainID, key.identifier, failures, now])
-            return .allowed(attempt: failures)
+                arguments: [key.domainID, key.identifier, write.failures, write.lockedUntil, write.updatedAt])
+            return claim.slot
         }
     }
 
@@ -431,13 +421,13 @@ public final class SQLiteStore: SesameStore, SealsSecrets {
         _ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64
     ) async throws {
         try await pool.write { db in
-            if attempt >= threshold {
+            let failure = LockoutPolicy(threshold: threshold, lockSeconds: lockSeconds).failure(key, attempt: attempt, at: now)
+            if let lockUntil = failure.lockUntil {
                 try db.execute(
                     sql: "UPDATE login_failures SET locked_until = ? WHERE domain_id = ? AND identifier = ?",
-                    arguments: [now + lockSeconds, key.domainID, key.identifier])
-                try Self.audit(db, AuditEvent(at: now, kind: "lockout", detail: "domain \(key.domainID)"))
+                    arguments: [lockUntil, key.domainID, key.identifier])
             }
-            try Self.audit(db, AuditEvent(at: now, kind: "login-failed", detail: "domain \(key.domainID), attempt \(attempt)"))
+            for event in failure.events { try Self.audit(db, event) }
         }
     }
 
