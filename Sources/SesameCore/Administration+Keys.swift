@@ -9,7 +9,7 @@ extension Administration {
         let retired = try await store.rotateSigningKey(to: key, at: now)
         try await store.recordAudit(
             AuditEvent(
-                at: now, kind: "key-rotated",
+                at: now, kind: .keyRotated,
                 detail: "\(key.kid) \(key.algorithm)" + (retired.isEmpty ? "" : ", retired \(retired.joined(separator: " "))")))
         return key
     }
@@ -29,7 +29,7 @@ extension Administration {
         guard try await store.retireSigningKey(kid: kid, at: now) else {
             throw SesameError(.notFound, "no active signing key \(kid)")
         }
-        try await store.recordAudit(AuditEvent(at: now, kind: "key-retired", detail: kid))
+        try await store.recordAudit(AuditEvent(at: now, kind: .keyRetired, detail: kid))
         guard !othersActive else { return nil }
         let replacement = try SigningKeyRecord.generate(algorithm, at: now)
         try await store.insertSigningKeyIfNoneActive(replacement)
@@ -38,7 +38,7 @@ extension Administration {
             throw SesameError(.unavailable, "no active signing key after retiring \(kid)")
         }
         if signing.kid == replacement.kid {
-            try await store.recordAudit(AuditEvent(at: now, kind: "key-rotated", detail: "\(replacement.kid) \(replacement.algorithm)"))
+            try await store.recordAudit(AuditEvent(at: now, kind: .keyRotated, detail: "\(replacement.kid) \(replacement.algorithm)"))
         }
         return signing
     }
@@ -48,7 +48,7 @@ extension Administration {
     @discardableResult
     public func rotateKEK(to newKEK: KeyEncryptionKey) async throws -> Int {
         let count = try await store.reseal(with: newKEK)
-        try await store.recordAudit(AuditEvent(at: clock.unixNow(), kind: "kek-rotated", detail: "now \(newKEK.id), \(count) rows"))
+        try await store.recordAudit(AuditEvent(at: clock.unixNow(), kind: .kekRotated, detail: "now \(newKEK.id), \(count) rows"))
         return count
     }
 }

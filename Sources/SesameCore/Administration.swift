@@ -48,7 +48,7 @@ public struct Administration: Sendable {
         }
         let now = clock.unixNow()
         let domain = try await store.createDomain(name: name, secret: secret, at: now)
-        try await store.recordAudit(AuditEvent(at: now, kind: "domain-added", detail: name))
+        try await store.recordAudit(AuditEvent(at: now, kind: .domainAdded, detail: name))
         return domain
     }
 
@@ -59,7 +59,7 @@ public struct Administration: Sendable {
             throw SesameError(.notFound, "no domain named \(name)")
         }
         try await store.recordAudit(
-            AuditEvent(at: clock.unixNow(), kind: enabled ? "domain-enabled" : "domain-disabled", detail: name))
+            AuditEvent(at: clock.unixNow(), kind: enabled ? .domainEnabled : .domainDisabled, detail: name))
     }
 
     /// Creates a user and returns it.
@@ -99,7 +99,7 @@ public struct Administration: Sendable {
             internationalCode: code, username: new.username, nickname: new.nickname,
             passwordHash: try await hasher.hash(new.password), enabled: true, registeredAt: now, lastLoginAt: nil)
         try await store.createUser(user)
-        try await store.recordAudit(AuditEvent(at: now, kind: "user-added", uid: user.uid, detail: domain.name))
+        try await store.recordAudit(AuditEvent(at: now, kind: .userAdded, uid: user.uid, detail: domain.name))
         return user
     }
 
@@ -107,13 +107,13 @@ public struct Administration: Sendable {
     public func disableUser(uid: String) async throws {
         let now = clock.unixNow()
         guard try await store.disableUser(uid: uid, at: now) else { throw SesameError(.notFound, "no user \(uid)") }
-        try await store.recordAudit(AuditEvent(at: now, kind: "user-disabled", uid: uid))
+        try await store.recordAudit(AuditEvent(at: now, kind: .userDisabled, uid: uid))
     }
 
     /// Enables a disabled user again (its revoked sessions stay revoked).
     public func enableUser(uid: String) async throws {
         guard try await store.setUserEnabled(uid: uid) else { throw SesameError(.notFound, "no user \(uid)") }
-        try await store.recordAudit(AuditEvent(at: clock.unixNow(), kind: "user-enabled", uid: uid))
+        try await store.recordAudit(AuditEvent(at: clock.unixNow(), kind: .userEnabled, uid: uid))
     }
 
     /// Registers an oauth client of `domain`; with a `secret` it is confidential (the secret is
@@ -138,7 +138,7 @@ public struct Administration: Sendable {
         let client = OAuthClient(id: id, domainID: domain.id, secretHash: secret.map(hasher.hash), createdAt: now)
         try await store.createClient(client)
         try await store.recordAudit(
-            AuditEvent(at: now, kind: "client-added", detail: "\(id) in \(domain.name), \(client.isConfidential ? "confidential" : "public")"))
+            AuditEvent(at: now, kind: .clientAdded, detail: "\(id) in \(domain.name), \(client.isConfidential ? "confidential" : "public")"))
         return client
     }
 
@@ -148,7 +148,7 @@ public struct Administration: Sendable {
     public func removeClient(id: String) async throws {
         let now = clock.unixNow()
         guard try await store.removeClient(id: id, at: now) else { throw SesameError(.notFound, "no client \(id)") }
-        try await store.recordAudit(AuditEvent(at: now, kind: "client-removed", detail: id))
+        try await store.recordAudit(AuditEvent(at: now, kind: .clientRemoved, detail: id))
     }
 
     /// Registered clients with their domains' names, optionally of one domain, by `client_id`.

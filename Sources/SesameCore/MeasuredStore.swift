@@ -76,19 +76,19 @@ public struct MeasuredStore: SesameStore {
         try await metrics.measure("set_user_enabled") { try await base.setUserEnabled(uid: uid) }
     }
 
-    public func beginLoginAttempt(_ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64) async throws
+    public func beginLoginAttempt(_ key: LoginAttemptKey, at now: Int64, policy: LockoutPolicy) async throws
         -> LoginAttemptSlot
     {
         try await metrics.measure("begin_login_attempt") {
-            try await base.beginLoginAttempt(key, at: now, threshold: threshold, lockSeconds: lockSeconds)
+            try await base.beginLoginAttempt(key, at: now, policy: policy)
         }
     }
 
-    public func recordLoginFailure(_ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64)
+    public func recordLoginFailure(_ key: LoginAttemptKey, attempt: Int, at now: Int64, policy: LockoutPolicy)
         async throws
     {
         try await metrics.measure("record_login_failure") {
-            try await base.recordLoginFailure(key, attempt: attempt, at: now, threshold: threshold, lockSeconds: lockSeconds)
+            try await base.recordLoginFailure(key, attempt: attempt, at: now, policy: policy)
         }
     }
 

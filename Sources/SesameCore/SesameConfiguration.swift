@@ -30,6 +30,8 @@ public struct SesameConfiguration: Sendable, Equatable {
     public var lockoutThreshold: Int = 5
     /// How long a frozen identifier stays frozen.
     public var lockoutSeconds: Int64 = 1_200
+    /// The lockout rule these settings make.
+    public var lockout: LockoutPolicy { LockoutPolicy(threshold: lockoutThreshold, lockSeconds: lockoutSeconds) }
     /// bcrypt cost for new password hashes (4...31).
     public var bcryptCost: Int = 10
     /// The `iss` claim; `nil` means `http://HOST:PORT` of the listening address.
@@ -131,21 +133,17 @@ public struct SesameConfiguration: Sendable, Equatable {
         .integer(
             "SESAME_IP_LOGIN_FAILURES", \.clientLimits.loginFailures, in: 0...1_000_000, rule: "a count; 0 turns the limit off",
             "failed logins per client address and window; 0 = off"),
-        .integer(
-            "SESAME_IP_LOGIN_WINDOW", \.clientLimits.loginWindow, in: 1...86_400, rule: "from 1 to 86400 seconds",
-            "window of SESAME_IP_LOGIN_FAILURES, seconds"),
+        .seconds("SESAME_IP_LOGIN_WINDOW", \.clientLimits.loginWindow, in: 1...86_400, "window of SESAME_IP_LOGIN_FAILURES, seconds"),
         .integer(
             "SESAME_IP_REFRESHES", \.clientLimits.refreshes, in: 0...10_000_000, rule: "a count; 0 turns the limit off",
             "refreshes per client address and window; 0 = off"),
-        .integer(
-            "SESAME_IP_REFRESH_WINDOW", \.clientLimits.refreshWindow, in: 1...86_400, rule: "from 1 to 86400 seconds",
-            "window of SESAME_IP_REFRESHES, seconds"),
+        .seconds("SESAME_IP_REFRESH_WINDOW", \.clientLimits.refreshWindow, in: 1...86_400, "window of SESAME_IP_REFRESHES, seconds"),
         .value(
             "SESAME_IP_LIMIT_EXEMPT", \.clientLimits.exempt, "addresses or CIDR ranges (comma-separated) never limited",
             shown: { $0.map(\.description).joined(separator: ",") }
         ) { try IPAddressRange.list($0.text, setting: $0.key) },
-        .integer(
-            "SESAME_KEY_RELOAD_INTERVAL", \.signingKeyReloadInterval, in: 1...3_600, rule: "from 1 to 3600 seconds",
+        .seconds(
+            "SESAME_KEY_RELOAD_INTERVAL", \.signingKeyReloadInterval, in: 1...3_600,
             "seconds between reloads of the signing keys (1 to 3600)"),
         .value("SESAME_SIGNING_ALGORITHM", \.signingAlgorithm, "algorithm of new signing keys: ES256, RS256 or EdDSA") {
             guard let algorithm = SigningAlgorithm(name: $0.text) else { throw $0.invalid("ES256, RS256 or EdDSA") }

@@ -1,6 +1,7 @@
 /// Everything the token core needs from a database. One implementation per database (SQLite,
-/// PostgreSQL), all passing the same store test suite. Stores read and write rows; the rules
-/// (lockout, rotation, audit, error messages) are the core's pure types, which stores apply.
+/// PostgreSQL), all passing the same store test suite. Stores read and write rows; the rules are
+/// the core's pure types, which stores apply: ``RefreshPolicy`` (rotation), ``LockoutPolicy``,
+/// and ``AuditKind`` with its event builders.
 ///
 /// Implementations keep the invariants in the schema: UNIQUE names and identifiers, NOT NULL,
 /// foreign keys, and *one current refresh token per session* as a partial UNIQUE index. Every
@@ -79,15 +80,16 @@ public protocol SesameStore: Sendable {
     // MARK: Lockout
 
     /// Claims the next login attempt of `key`, before the password is checked, so that
-    /// concurrent guesses each take a slot and at most `threshold` of them ever run.
+    /// concurrent guesses each take a slot and at most `policy.threshold` of them ever run. The
+    /// store reads the failure row, asks ``LockoutPolicy/claim(_:at:)`` and writes its answer.
     ///
-    /// Every claim must end in ``recordLoginFailure(_:attempt:at:threshold:lockSeconds:)`` or in
+    /// Every claim must end in ``recordLoginFailure(_:attempt:at:policy:)`` or in
     /// a clearing write. Claims that never end (a crash mid-check) hold their slots at most
     /// `lockSeconds` after the last claim, then the count starts afresh.
-    func beginLoginAttempt(_ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64) async throws -> LoginAttemptSlot
-    /// Records that the attempt claimed by ``beginLoginAttempt(_:at:threshold:lockSeconds:)`` failed;
-    /// freezes the identifier until `now + lockSeconds` when it was the `threshold`-th.
-    func recordLoginFailure(_ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64) async throws
+    func beginLoginAttempt(_ key: LoginAttemptKey, at now: Int64, policy: LockoutPolicy) async throws -> LoginAttemptSlot
+    /// Records that the attempt claimed by ``beginLoginAttempt(_:at:policy:)`` failed;
+    /// writes what ``LockoutPolicy/failure(_:attempt:at:)`` says (the freeze and the audit events).
+    func recordLoginFailure(_ key: LoginAttemptKey, attempt: Int, at now: Int64, policy: LockoutPolicy) async throws
     /// Releases every claimed attempt of `key` (the password was right).
     func clearLoginFailures(_ key: LoginAttemptKey) async throws
 
@@ -175,7 +177,7 @@ public struct LoginAttemptKey: Sendable, Hashable {
     }
 }
 
-/// The answer of ``SesameStore/beginLoginAttempt(_:at:threshold:lockSeconds:)``.
+/// The answer of ``SesameStore/beginLoginAttempt(_:at:policy:)``.
 public enum LoginAttemptSlot: Sendable, Equatable {
     /// The password may be checked; this is failure number `attempt` if it is wrong.
     case allowed(attempt: Int)
@@ -248,9 +250,7 @@ public enum RotationResult: Sendable {
 /// One line of the audit trail. Never holds a token, password or secret.
 public struct AuditEvent: Sendable, Equatable {
     public var at: Int64
-    /// `login`, `login-failed`, `lockout`, `refresh`, `refresh-reuse`, `session-revoked`,
-    /// `user-added`, `user-disabled`, `user-enabled`, `domain-added`, `domain-disabled`,
-    /// `domain-enabled`, `client-added`, `client-removed`, `key-rotated`, `key-retired`, `kek-rotated`.
+    /// The raw value of one of ``AuditKind/all``.
     public var kind: String
     public var uid: String?
     public var sessionID: String?

@@ -92,6 +92,13 @@ extension Setting where Target: SettingsTarget {
         value(key, path, help) { try $0.integer(in: range, rule: rule) }
     }
 
+    /// A number of seconds within `range` ("KEY must be from L to U seconds").
+    public static func seconds(
+        _ key: String, _ path: any WritableKeyPath<Target, Int64> & Sendable, in range: ClosedRange<Int64>, _ help: String
+    ) -> Setting {
+        integer(key, path, in: range, rule: "from \(range.lowerBound) to \(range.upperBound) seconds", help)
+    }
+
     /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`), stored at `path`.
     public static func flag(_ key: String, _ path: any WritableKeyPath<Target, Bool> & Sendable, _ help: String) -> Setting {
         value(key, path, help) { try $0.bool() }

@@ -168,7 +168,7 @@ public struct TokenService: Sendable {
         guard matches, let user, expectedUID == nil || expectedUID == user.uid else {
             let failedAt = clock.unixNow()
             try await store.recordLoginFailure(
-                key, attempt: attempt, at: failedAt, threshold: threshold, lockSeconds: configuration.lockoutSeconds)
+                key, attempt: attempt, at: failedAt, policy: configuration.lockout)
             if attempt >= threshold {
                 metrics.lockout(dialect)
                 logger.notice("login identifier frozen", metadata: ["domain": "\(domain.name)"])
@@ -206,7 +206,7 @@ public struct TokenService: Sendable {
         let giveUp = ContinuousClock.now + claimPatience
         while true {
             switch try await store.beginLoginAttempt(
-                key, at: clock.unixNow(), threshold: configuration.lockoutThreshold, lockSeconds: configuration.lockoutSeconds)
+                key, at: clock.unixNow(), policy: configuration.lockout)
             {
             case .allowed(let n):
                 return n

@@ -97,7 +97,7 @@ extension PostgresStore {
             }
             try await connection.query(
                 """
-                UPDATE sessions SET revoked_at = \(now), revoke_reason = 'user-disabled' WHERE uid = \(uid) AND revoked_at IS NULL
+                UPDATE sessions SET revoked_at = \(now), revoke_reason = \(RevokeReason.userDisabled) WHERE uid = \(uid) AND revoked_at IS NULL
                 """, logger: self.logger)
             return true
         }
@@ -150,7 +150,7 @@ extension PostgresStore {
             }
             try await connection.query(
                 """
-                UPDATE sessions SET revoked_at = \(now), revoke_reason = 'client-removed'
+                UPDATE sessions SET revoked_at = \(now), revoke_reason = \(RevokeReason.clientRemoved)
                 WHERE client_id = \(id) AND revoked_at IS NULL
                 """, logger: self.logger)
             return true
@@ -160,7 +160,7 @@ extension PostgresStore {
     // MARK: Lockout
 
     public func beginLoginAttempt(
-        _ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64
+        _ key: LoginAttemptKey, at now: Int64, policy: LockoutPolicy
     ) async throws -> LoginAttemptSlot {
         try await transaction { connection in
             // Insert-or-lock in one statement: the row exists and is locked afterwards, whatever
@@ -180,7 +180,7 @@ extension PostgresStore {
             let stored = LockoutPolicy.Row(
                 failures: Int(try row["failures"].decode(Int64.self)), lockedUntil: try row["locked_until"].decode(Int64?.self),
                 updatedAt: try row["updated_at"].decode(Int64.self))
-            let claim = LockoutPolicy(threshold: threshold, lockSeconds: lockSeconds).claim(stored, at: now)
+            let claim = policy.claim(stored, at: now)
             guard let write = claim.write else { return claim.slot }
             try await connection.query(
                 """
@@ -192,10 +192,10 @@ extension PostgresStore {
     }
 
     public func recordLoginFailure(
-        _ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64
+        _ key: LoginAttemptKey, attempt: Int, at now: Int64, policy: LockoutPolicy
     ) async throws {
         try await transaction { connection in
-            let failure = LockoutPolicy(threshold: threshold, lockSeconds: lockSeconds).failure(key, attempt: attempt, at: now)
+            let failure = policy.failure(key, attempt: attempt, at: now)
             if let lockUntil = failure.lockUntil {
                 try await connection.query(
                     """

@@ -21,7 +21,7 @@ extension PostgresStore {
             if let key { try await self.clearFailures(connection, key) }
             try await self.audit(
                 connection,
-                AuditEvent(at: session.createdAt, kind: "login", uid: session.uid, sessionID: session.id, detail: session.dialect.rawValue))
+                .login(session))
         }
     }
 
@@ -58,9 +58,7 @@ extension PostgresStore {
                 // One insert inside the rotation's own transaction: no extra commit.
                 try await self.audit(
                     connection,
-                    AuditEvent(
-                        at: request.now, kind: "refresh", uid: state.user.uid, sessionID: token.sessionID,
-                        detail: state.session.dialect.rawValue))
+                    .refresh(state, at: request.now))
                 return .rotated(state, successor: successor)
             case .replay:
                 // The successor this request derived, at its primary key; or, for a rotation
@@ -83,7 +81,7 @@ extension PostgresStore {
                     """, logger: self.logger)
                 try await self.audit(
                     connection,
-                    AuditEvent(at: request.now, kind: "refresh-reuse", uid: state.user.uid, sessionID: token.sessionID, detail: reason))
+                    .refreshReuse(state, reason: reason, at: request.now))
                 return .revoked(state, reason: reason)
             case .reject(let reason):
                 return .rejected(reason: reason)
@@ -121,7 +119,7 @@ extension PostgresStore {
                 ).first
             else { return false }
             let uid = try row["uid"].decode(String.self)
-            try await self.audit(connection, AuditEvent(at: now, kind: "session-revoked", uid: uid, sessionID: id, detail: reason))
+            try await self.audit(connection, .sessionRevoked(id: id, uid: uid, reason: reason, at: now))
             return true
         }
     }

@@ -103,8 +103,8 @@ extension SQLiteStore {
             try db.execute(sql: "UPDATE users SET enabled = 0 WHERE uid = ?", arguments: [uid])
             guard db.changesCount == 1 else { return false }
             try db.execute(
-                sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = 'user-disabled' WHERE uid = ? AND revoked_at IS NULL",
-                arguments: [now, uid])
+                sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE uid = ? AND revoked_at IS NULL",
+                arguments: [now, RevokeReason.userDisabled, uid])
             return true
         }
     }
@@ -156,10 +156,10 @@ extension SQLiteStore {
             guard db.changesCount == 1 else { return false }
             try db.execute(
                 sql: """
-                    UPDATE sessions SET revoked_at = ?, revoke_reason = 'client-removed'
+                    UPDATE sessions SET revoked_at = ?, revoke_reason = ?
                     WHERE client_id = ? AND revoked_at IS NULL
                     """,
-                arguments: [now, id])
+                arguments: [now, RevokeReason.clientRemoved, id])
             return true
         }
     }
@@ -167,14 +167,14 @@ extension SQLiteStore {
     // MARK: Lockout
 
     public func beginLoginAttempt(
-        _ key: LoginAttemptKey, at now: Int64, threshold: Int, lockSeconds: Int64
+        _ key: LoginAttemptKey, at now: Int64, policy: LockoutPolicy
     ) async throws -> LoginAttemptSlot {
         try await pool.write { db in
             let row = try Row.fetchOne(
                 db, sql: "SELECT failures, locked_until, updated_at FROM login_failures WHERE domain_id = ? AND identifier = ?",
                 arguments: [key.domainID, key.identifier])
             let stored = row.map { LockoutPolicy.Row(failures: $0["failures"], lockedUntil: $0["locked_until"], updatedAt: $0["updated_at"]) }
-            let claim = LockoutPolicy(threshold: threshold, lockSeconds: lockSeconds).claim(stored, at: now)
+            let claim = policy.claim(stored, at: now)
             guard let write = claim.write else { return claim.slot }
             try db.execute(
                 sql: """
@@ -188,10 +188,10 @@ extension SQLiteStore {
     }
 
     public func recordLoginFailure(
-        _ key: LoginAttemptKey, attempt: Int, at now: Int64, threshold: Int, lockSeconds: Int64
+        _ key: LoginAttemptKey, attempt: Int, at now: Int64, policy: LockoutPolicy
     ) async throws {
         try await pool.write { db in
-            let failure = LockoutPolicy(threshold: threshold, lockSeconds: lockSeconds).failure(key, attempt: attempt, at: now)
+            let failure = policy.failure(key, attempt: attempt, at: now)
             if let lockUntil = failure.lockUntil {
                 try db.execute(
                     sql: "UPDATE login_failures SET locked_until = ? WHERE domain_id = ? AND identifier = ?",

@@ -25,7 +25,7 @@ extension SQLiteStore {
                     arguments: [key.domainID, key.identifier])
             }
             try Self.audit(
-                db, AuditEvent(at: session.createdAt, kind: "login", uid: session.uid, sessionID: session.id, detail: session.dialect.rawValue))
+                db, .login(session))
         }
     }
 
@@ -73,7 +73,7 @@ extension SQLiteStore {
             try Self.insert(db, successor)
             // One insert inside the rotation's own transaction: no extra commit (fsync).
             try Self.audit(
-                db, AuditEvent(at: request.now, kind: "refresh", uid: state.user.uid, sessionID: token.sessionID, detail: state.session.dialect.rawValue))
+                db, .refresh(state, at: request.now))
             return .rotated(state, successor: successor)
         case .replay:
             // The successor this request derived, at its primary key; or, for a rotation made
@@ -89,7 +89,7 @@ extension SQLiteStore {
                 sql: "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
                 arguments: [request.now, reason, token.sessionID])
             try Self.audit(
-                db, AuditEvent(at: request.now, kind: "refresh-reuse", uid: state.user.uid, sessionID: token.sessionID, detail: reason))
+                db, .refreshReuse(state, reason: reason, at: request.now))
             return .revoked(state, reason: reason)
         case .reject(let reason):
             return .rejected(reason: reason)
@@ -134,7 +134,7 @@ extension SQLiteStore {
                 arguments: [now, reason, id])
             guard db.changesCount == 1 else { return false }
             let uid = try String.fetchOne(db, sql: "SELECT uid FROM sessions WHERE id = ?", arguments: [id])
-            try Self.audit(db, AuditEvent(at: now, kind: "session-revoked", uid: uid, sessionID: id, detail: reason))
+            try Self.audit(db, .sessionRevoked(id: id, uid: uid, reason: reason, at: now))
             return true
         }
     }

@@ -53,12 +53,6 @@ public struct ServerSettings: Sendable, Equatable {
         return "http://\(shownHost):\(port)"
     }
 
-    static func seconds(
-        _ key: String, _ path: any WritableKeyPath<ServerSettings, Int64> & Sendable, in range: ClosedRange<Int64>, _ help: String
-    ) -> Setting<ServerSettings> {
-        .integer(key, path, in: range, rule: "from \(range.lowerBound) to \(range.upperBound) seconds", help)
-    }
-
     /// Every setting, core and server, in the order `--help` and `config check` list them.
     /// Defaults are the properties' initial values above.
     public static let settings: [Setting<ServerSettings>] = [
@@ -84,19 +78,19 @@ public struct ServerSettings: Sendable, Equatable {
         .integer(
             "SESAME_MAX_BODY_BYTES", \.limits.maxBodyBytes, in: 1_024...16_777_216, rule: "from 1024 to 16777216",
             "largest request body, bytes (1024 to 16777216)"),
-        seconds("SESAME_IDLE_TIMEOUT", \.idleTimeoutSeconds, in: 1...3_600, "seconds before an idle connection is closed"),
-        seconds("SESAME_SWEEP_INTERVAL", \.sweepInterval, in: 0...86_400, "seconds between store sweeps; 0 = off"),
-        seconds(
+        .seconds("SESAME_IDLE_TIMEOUT", \.idleTimeoutSeconds, in: 1...3_600, "seconds before an idle connection is closed"),
+        .seconds("SESAME_SWEEP_INTERVAL", \.sweepInterval, in: 0...86_400, "seconds between store sweeps; 0 = off"),
+        .seconds(
             "SESAME_MEMORY_TRIM_INTERVAL", \.memoryTrimInterval, in: 0...86_400,
             "seconds between returns of freed heap memory to the system (malloc_trim); 0 = off"),
-        seconds("SESAME_SWEEP_RETENTION", \.sweepRetention, in: 0...31_536_000, "seconds ended sessions and expired tokens are kept"),
+        .seconds("SESAME_SWEEP_RETENTION", \.sweepRetention, in: 0...31_536_000, "seconds ended sessions and expired tokens are kept"),
         .integer(
             "SESAME_DATABASE_POOL_SIZE", \.store.poolSize, in: 1...1_000, rule: "from 1 to 1000 connections",
             "PostgreSQL: the most connections one process opens (1 to 1000)"),
-        .integer(
-            "SESAME_DATABASE_WAIT", \.store.waitSeconds, in: 0...3_600, rule: "from 0 to 3600 seconds",
+        .seconds(
+            "SESAME_DATABASE_WAIT", \.store.waitSeconds, in: 0...3_600,
             "PostgreSQL: seconds to wait for the server at start (0 to 3600)"),
-        seconds("SESAME_AUDIT_RETENTION", \.auditRetention, in: 0...3_153_600_000, "seconds audit events are kept; 0 = for ever"),
+        .seconds("SESAME_AUDIT_RETENTION", \.auditRetention, in: 0...3_153_600_000, "seconds audit events are kept; 0 = for ever"),
         .value("SESAME_LOG_LEVEL", \.logLevel, "trace, debug, info, notice, warning, error or critical", shown: \.rawValue) {
             guard let level = Logger.Level(rawValue: $0.text.lowercased()) else {
                 throw $0.invalid("trace, debug, info, notice, warning, error or critical")

@@ -11,13 +11,16 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "List audit events, newest first: time, kind, uid, session, detail.")
         @Option(help: "At most this many (1 to 100000).") var limit: Int = 50
         @Option(help: "Only events of this uid.") var uid: String?
-        @Option(help: "Only events of this kind (login, login-failed, lockout, refresh, refresh-reuse, session-revoked, ...).")
+        @Option(help: "Only events of this kind: \(AuditKind.all.map(\.rawValue).joined(separator: ", ")).")
         var kind: String?
         @Flag(help: "One JSON array of objects (at, time, kind, uid, session_id, detail).") var json = false
         @OptionGroup var store: StoreOptions
 
         func validate() throws {
             guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }
+            if let kind, !AuditKind.all.contains(AuditKind(rawValue: kind)) {
+                throw ValidationError("--kind must be one of \(AuditKind.all.map(\.rawValue).joined(separator: ", "))")
+            }
         }
 
         func run() async throws {

@@ -84,6 +84,10 @@ import Testing
         let events = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [[String: Any]])
         let kinds = Set(events.compactMap { $0["kind"] as? String })
         #expect(kinds.isSuperset(of: ["domain-added", "user-added", "login", "key-rotated", "key-retired"]))
+        // Every kind recorded is one AuditKind lists (the CLI's --kind accepts only those).
+        #expect(kinds.isSubset(of: Set(AuditKind.all.map(\.rawValue))), "\(kinds)")
+        let unknown = try await SesameProcess.run(["audit", "list", "--database", db, "--kind", "logins"], environment: env)
+        #expect(unknown.status != 0 && unknown.stderr.contains("--kind must be one of") && unknown.stderr.contains("refresh-reuse"))
         let logins = try await SesameProcess.run(["audit", "list", "--database", db, "--kind", "login", "--limit", "1"], environment: env)
         #expect(logins.stdout.split(separator: "\n").count == 1 && logins.stdout.contains("\tlogin\t"))
         #expect(!audit.stdout.contains("eve-pass-12") && !audit.stdout.contains(kekText))

@@ -103,9 +103,9 @@ import Testing
         let key = LoginAttemptKey(domainID: h.domain.id, identifier: "email:\(h.email)")
         // Five claims whose checks "crashed": neither a failure nor a success was recorded.
         for n in 1...5 {
-            #expect(try await h.store.beginLoginAttempt(key, at: h.clock.unixNow(), threshold: 5, lockSeconds: 1_200) == .allowed(attempt: n))
+            #expect(try await h.store.beginLoginAttempt(key, at: h.clock.unixNow(), policy: LockoutPolicy(threshold: 5, lockSeconds: 1_200)) == .allowed(attempt: n))
         }
-        #expect(try await h.store.beginLoginAttempt(key, at: h.clock.unixNow(), threshold: 5, lockSeconds: 1_200) == .busy(until: h.clock.unixNow() + 1_200))
+        #expect(try await h.store.beginLoginAttempt(key, at: h.clock.unixNow(), policy: LockoutPolicy(threshold: 5, lockSeconds: 1_200)) == .busy(until: h.clock.unixNow() + 1_200))
         var impatient = h.service
         impatient.claimPatience = .milliseconds(50)
         await #expect(throws: SesameError(.frozen, "")) {
