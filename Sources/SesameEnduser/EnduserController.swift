@@ -22,9 +22,8 @@ public struct EnduserController: Sendable {
 
     /// The dialect's endpoints under ``prefix``: the one spelling of each route's name, used by
     /// the routes and the fallback (the OpenAPI document is checked against the router).
-    public enum Endpoint: String, CaseIterable, Sendable {
+    public enum Endpoint: String, DialectEndpoint {
         case emailPwdLogin, phonePwdLogin, refreshToken, userInfo, userLogout
-        var path: RouterPath { RouterPath(rawValue) }
     }
 
     /// Adds the dialect's routes under ``prefix``.
@@ -48,7 +47,7 @@ public struct EnduserController: Sendable {
     /// Add it to the router after the routes.
     public static func fallback<Context: RequestContext>() -> DialectFallbackMiddleware<Context> {
         DialectFallbackMiddleware(
-            prefix: prefix, endpoints: Set(Endpoint.allCases.map(\.rawValue))
+            prefix: prefix, endpoints: Endpoint.names
         ) { known in EnduserEnvelope.failure(known ? .methodNotAllowed : .notFound) }
     }
 

@@ -26,9 +26,8 @@ public struct KanfangController: Sendable {
 
     /// The dialect's endpoints under ``prefix``: the one spelling of each route's name, used by
     /// the routes and the fallback.
-    public enum Endpoint: String, CaseIterable, Sendable {
+    public enum Endpoint: String, DialectEndpoint {
         case GetAccessToken, RefreshToken
-        var path: RouterPath { RouterPath(rawValue) }
     }
 
     /// Adds the dialect's routes under ``prefix``.
@@ -46,7 +45,7 @@ public struct KanfangController: Sendable {
     /// Answers unknown paths and wrong methods under ``prefix`` with state 403 in the envelope.
     /// Add it to the router after the routes.
     public static func fallback<Context: RequestContext>() -> DialectFallbackMiddleware<Context> {
-        DialectFallbackMiddleware(prefix: prefix, endpoints: Set(Endpoint.allCases.map(\.rawValue))) { known in
+        DialectFallbackMiddleware(prefix: prefix, endpoints: Endpoint.names) { known in
             KanfangEnvelope.failure(.rejected, known ? "method not allowed" : "no such API")
         }
     }

@@ -35,16 +35,14 @@ public struct OAuthController: Sendable {
 
     /// The endpoints under ``prefix``: the one spelling of each route's name, used by the
     /// routes and the fallback.
-    public enum Endpoint: String, CaseIterable, Sendable {
+    public enum Endpoint: String, DialectEndpoint {
         case token, revoke, introspect, userinfo
-        var path: RouterPath { RouterPath(rawValue) }
     }
 
     /// The endpoints under ``wellKnownPrefix``.
-    public enum WellKnown: String, CaseIterable, Sendable {
+    public enum WellKnown: String, DialectEndpoint {
         case jwks = "jwks.json"
         case metadata = "oauth-authorization-server"
-        var path: RouterPath { RouterPath(rawValue) }
     }
 
     /// Adds the dialect's routes.
@@ -77,8 +75,8 @@ public struct OAuthController: Sendable {
                 : OAuthError(code: "invalid_request", description: "no such endpoint", status: .notFound).response
         }
         return [
-            DialectFallbackMiddleware(prefix: prefix, endpoints: Set(Endpoint.allCases.map(\.rawValue)), answer: answer),
-            DialectFallbackMiddleware(prefix: wellKnownPrefix, endpoints: Set(WellKnown.allCases.map(\.rawValue)), answer: answer),
+            DialectFallbackMiddleware(prefix: prefix, endpoints: Endpoint.names, answer: answer),
+            DialectFallbackMiddleware(prefix: wellKnownPrefix, endpoints: WellKnown.names, answer: answer),
         ]
     }
 
