@@ -32,7 +32,8 @@ public enum LegacyPasswordCipher {
     ///   number of blocks, badly padded, or not UTF-8.
     public static func decrypt(_ pwd: String, random: String) -> String? {
         guard pwd.utf8.count <= 4096 else { return nil }
-        let base64 = String(String.UnicodeScalarView(pwd.unicodeScalars.filter { $0 != "\n" && $0 != "\r" }))
+        let wrapped = pwd.utf8.contains { $0 == 0x0A || $0 == 0x0D }
+        let base64 = wrapped ? String(String.UnicodeScalarView(pwd.unicodeScalars.filter { $0 != "\n" && $0 != "\r" })) : pwd
         guard let ciphertext = Data(base64Encoded: base64), !ciphertext.isEmpty,
             ciphertext.count % 16 == 0
         else { return nil }

@@ -97,6 +97,22 @@ import Testing
         }
     }
 
+    /// `pwd` as Android's `Base64.DEFAULT` writes it (a trailing newline) is the same password,
+    /// signed as sent; any other junk in it is still 5056.
+    @Test(arguments: [("\n", 200), ("\r\n", 200), (" ", 5056), ("!", 5056)])
+    func encryptedPwdWithAndroidNewline(_ suffix: String, expected: Int) async throws {
+        let h = try await TestHarness.make()
+        defer { h.cleanUp() }
+        try await withClient(h) { c in
+            let random = "j1acpdj2bmtqZXVb"
+            let pwd = try LegacyPasswordCipher.encrypt(h.password, random: random) + suffix
+            let signature = RequestSignature.expected([h.email, pwd, random], secret: TestHarness.domainSecret)
+            let form = [("email", h.email), ("pwd", pwd), ("userDomain", h.domain.name), ("signature", signature), ("random", random)]
+            let r = try await c.send(.post, Enduser.base + "emailPwdLogin", form: form)
+            if expected == 200 { _ = try expectTokenPair(r, h: h) } else { #expect(r.code == expected) }
+        }
+    }
+
     @Test func parametersMayComeFromQueryFormOrJSONInThatPrecedence() async throws {
         let h = try await TestHarness.make()
         defer { h.cleanUp() }
